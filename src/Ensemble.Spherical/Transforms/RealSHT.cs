@@ -1,0 +1,103 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Ensemble.Spherical;
+
+/// <summary>
+/// Forward real scalar SHT, conformant with torch-harmonics `RealSHT` (docs sht-and-sfno §4.1):
+/// f[..., nlat, nlon] (real) → c[..., lmax, mmax] (complex), c_l^m ≈ ∫ f conj(Y_l^m) dΩ.
+/// <para>
+/// lmax and mmax are counts (l &lt; lmax, m &lt; mmax) and are used exactly as given — no implicit triangular
+/// truncation (torch-harmonics ≥ 0.9 would use min(lmax, mmax) for both; pass that yourself to match it).
+/// The table is a NON-persistent buffer "weights" (so state dicts match makani), built in float64 and cast to
+/// <c>dtype</c>; the module follows <c>.to(device)</c>/<c>.to(dtype)</c>.
+/// </para>
+/// </summary>
+public sealed class RealSHT : SphericalTransformModule
+{
+    /// <summary>Grid rows, grid columns, degree count and order count.</summary>
+    public readonly int NLat, NLon, LMax, MMax;
+    /// <summary>The quadrature grid and the Legendre normalisation.</summary>
+    public readonly GridType Grid;
+    public readonly SphericalNorm Norm;
+    public readonly bool CsPhase;
+    readonly TriangularLegendre _plan;
+
+    public RealSHT(int nlat, int nlon, int lmax, int mmax, GridType grid = GridType.LegendreGauss,
+        SphericalNorm norm = SphericalNorm.Ortho, bool csphase = true, ScalarType dtype = ScalarType.Float32, Device? device = null)
+        : base(nameof(RealSHT), "weights")
+    {
+        ShtShapes.CheckSizes(nlat, nlon, lmax, mmax, grid);
+        NLat = nlat; NLon = nlon; LMax = lmax; MMax = mmax; Grid = grid; Norm = norm; CsPhase = csphase;
+        var g = new SphericalGrid(grid, nlat, nlon);
+        double[] x = g.CosColatitudes();
+        double[] w = g.QuadratureWeights();
+        _plan = new TriangularLegendre(mmax, lmax, nlat, stack: 1, synthesis: false);
+        var rows = new LegendreRows(lmax, x, norm, inverse: false, csphase);
+        // W[m, l, k] = 2π · P[m, l, k] · w_k: the 2π of the longitude integral is folded into the float64 table.
+        var table = _plan.Pack(m =>
+        {
+            double[] r = rows.Next();
+            for (int i = 0; i < r.Length; i++) r[i] = r[i] * w[i % nlat] * (2 * Math.PI);
+            return [r];
+        }, dtype, device);
+        RegisterTable(table);
+    }
+
+    /// <summary>f[..., nlat, nlon] real → c[..., lmax, mmax] complex.</summary>
+    public override Tensor forward(Tensor input)
+    {
+        var table = Table;
+        long[] lead = ShtShapes.Lead(input, nameof(RealSHT), NLat, NLon);
+        ShtShapes.CheckDType(input, table, complexInput: false, nameof(RealSHT));
+        long b = ShtShapes.Product(lead);
+        using var scope = torch.NewDisposeScope();
+        var f = ShtShapes.RfftOrders(input.reshape(b, NLat, NLon), MMax);          // [B, nlat, mmax]
+        var xr = torch.view_as_real(f).permute(2, 1, 0, 3).reshape(MMax, NLat, 2 * b);
+        var y = _plan.Analyse(table, xr);                                           // [mmax, 1, lmax, 2B]
+        var c = y.view(MMax, LMax, b, 2).permute(2, 1, 0, 3).contiguous();
+        return torch.view_as_complex(c).reshape([.. lead, LMax, MMax]).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>
+/// Inverse real scalar SHT, conformant with torch-harmonics `InverseRealSHT` (§4.2):
+/// c[..., lmax, mmax] (complex) → f[..., nlat, nlon] (real). The imaginary parts of the m = 0 (and, for even
+/// nlon with nlon/2 &lt; mmax, the Nyquist) column are ignored (zeroed before the irfft). Non-persistent buffer "pct".
+/// </summary>
+public sealed class InverseRealSHT : SphericalTransformModule
+{
+    public readonly int NLat, NLon, LMax, MMax;
+    public readonly GridType Grid;
+    public readonly SphericalNorm Norm;
+    public readonly bool CsPhase;
+    readonly TriangularLegendre _plan;
+
+    public InverseRealSHT(int nlat, int nlon, int lmax, int mmax, GridType grid = GridType.LegendreGauss,
+        SphericalNorm norm = SphericalNorm.Ortho, bool csphase = true, ScalarType dtype = ScalarType.Float32, Device? device = null)
+        : base(nameof(InverseRealSHT), "pct")
+    {
+        ShtShapes.CheckSizes(nlat, nlon, lmax, mmax, grid);
+        NLat = nlat; NLon = nlon; LMax = lmax; MMax = mmax; Grid = grid; Norm = norm; CsPhase = csphase;
+        double[] x = new SphericalGrid(grid, nlat, nlon).CosColatitudes();
+        _plan = new TriangularLegendre(mmax, lmax, nlat, stack: 1, synthesis: true);
+        var rows = new LegendreRows(lmax, x, norm, inverse: true, csphase);
+        var table = _plan.Pack(_ => [rows.Next()], dtype, device);
+        RegisterTable(table);
+    }
+
+    /// <summary>c[..., lmax, mmax] complex → f[..., nlat, nlon] real.</summary>
+    public override Tensor forward(Tensor input)
+    {
+        var table = Table;
+        long[] lead = ShtShapes.Lead(input, nameof(InverseRealSHT), LMax, MMax);
+        ShtShapes.CheckDType(input, table, complexInput: true, nameof(InverseRealSHT));
+        long b = ShtShapes.Product(lead);
+        using var scope = torch.NewDisposeScope();
+        var cr = torch.view_as_real(input.reshape(b, LMax, MMax)).permute(2, 1, 0, 3).reshape(MMax, LMax, 2 * b);
+        var g = _plan.Synthesise(table, cr);                                         // [mmax, 1, nlat, 2B]
+        var gr = g.view(MMax, NLat, b, 2).permute(2, 1, 0, 3).contiguous();          // [B, nlat, mmax, 2]
+        var f = ShtShapes.IrfftOrders(gr, MMax, NLon);
+        return f.reshape([.. lead, NLat, NLon]).MoveToOuterDisposeScope();
+    }
+}
