@@ -76,6 +76,8 @@ public sealed class GribMessage
     public int BinaryScaleFactor => Data.BinaryScaleFactor;
     public int DecimalScaleFactor => Data.DecimalScaleFactor;
     public bool BitmapPresent => Data.BitmapPresent;
+    /// <summary>GRIB2 section 5's count of packed (non-missing) values; null for GRIB1, where it follows from grid and bitmap.</summary>
+    public int? NumberOfPackedValues => Data.NumberOfPackedValues;
 
     /// <summary>Spacing of the packed values: 2^E·10^(−D). Decoding can be off by at most half of it.</summary>
     public double QuantisationStep => SimplePacking.Power(BinaryScaleFactor, 2) * SimplePacking.Power(-DecimalScaleFactor, 10);
