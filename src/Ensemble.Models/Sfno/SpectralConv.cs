@@ -1,0 +1,66 @@
+using Ensemble.Spherical;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Ensemble.Models.Sfno;
+
+/// <summary>
+/// makani SpectralConvS2 (linear filter): x → SHT → per-degree complex mixing of channels → inverse SHT.
+/// Weight "weight" is complex [E, E, lmax] for "dhconv" (shared over m) or [E, E, lmax, mmax] for "diagonal".
+/// Returns the filtered field and the skip path: the input itself, or inverse(forward(x)) when the block
+/// changes grid (first and last block).
+/// </summary>
+public sealed class SpectralConv : nn.Module<Tensor, (Tensor Output, Tensor Residual)>
+{
+    // Plain holder: TorchSharp registers Module/Parameter-typed fields by name; the transforms belong to the network.
+    sealed class Parts { public required RealSHT Forward; public required InverseRealSHT Inverse; public required TorchSharp.Modules.Parameter Weight; }
+    readonly Parts _p;
+    readonly bool _scaleResidual;
+    readonly bool _diagonal;
+
+    public SpectralConv(RealSHT forwardTransform, InverseRealSHT inverseTransform, int embedDim, string operatorType, ScalarType dtype)
+        : base("SpectralConvS2")
+    {
+        _scaleResidual = forwardTransform.NLat != inverseTransform.NLat || forwardTransform.NLon != inverseTransform.NLon
+                         || forwardTransform.Grid != inverseTransform.Grid;
+        _diagonal = operatorType == "diagonal";
+        var complexType = dtype == ScalarType.Float64 ? ScalarType.ComplexFloat64 : ScalarType.ComplexFloat32;
+        long[] shape = _diagonal ? [embedDim, embedDim, forwardTransform.LMax, forwardTransform.MMax] : [embedDim, embedDim, forwardTransform.LMax];
+        _p = new Parts { Forward = forwardTransform, Inverse = inverseTransform, Weight = new TorchSharp.Modules.Parameter(torch.zeros(shape, dtype: complexType)) };
+        register_parameter("weight", _p.Weight);
+    }
+
+    public TorchSharp.Modules.Parameter Weight => _p.Weight;
+
+    public override (Tensor Output, Tensor Residual) forward(Tensor x)
+    {
+        var inputType = x.dtype;
+        var paramType = _p.Weight.dtype == ScalarType.ComplexFloat64 ? ScalarType.Float64 : ScalarType.Float32;
+        using var scope = torch.NewDisposeScope();
+        var xf = x.to(paramType);
+        var xs = _p.Forward.forward(xf);                                            // [B, E, lmax, mmax] complex
+        var residual = _scaleResidual ? _p.Inverse.forward(xs).to(inputType) : x.alias();
+        var zs = _diagonal
+            ? torch.einsum("bixy,ioxy->boxy", xs, _p.Weight)
+            : torch.einsum("bixy,iox->boxy", xs, _p.Weight);
+        var y = _p.Inverse.forward(zs.contiguous()).to(inputType);
+        return (y.MoveToOuterDisposeScope(), residual.MoveToOuterDisposeScope());
+    }
+}
+
+/// <summary>makani SpectralFilterLayer: a wrapper whose only child is "filter" (hence the key blocks.i.filter.filter.weight).</summary>
+public sealed class SpectralFilterLayer : nn.Module<Tensor, (Tensor Output, Tensor Residual)>
+{
+    sealed class Parts { public required SpectralConv Filter; }
+    readonly Parts _p;
+
+    public SpectralFilterLayer(SpectralConv filter) : base(nameof(SpectralFilterLayer))
+    {
+        _p = new Parts { Filter = filter };
+        register_module("filter", filter);
+    }
+
+    public SpectralConv Filter => _p.Filter;
+
+    public override (Tensor Output, Tensor Residual) forward(Tensor x) => _p.Filter.forward(x);
+}
