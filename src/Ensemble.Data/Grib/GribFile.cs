@@ -82,17 +82,22 @@ public sealed class GribFile : IDisposable
     /// <summary>Offset of the next 'GRIB' marker at or after <paramref name="from"/>, or −1. Skips padding between messages.</summary>
     long FindMarker(long from)
     {
-        const int chunk = 1 << 16;
-        var buffer = new byte[chunk + 3];
+        if (from + 4 > Length) return -1;
+        Span<byte> head = stackalloc byte[4];
+        // Messages usually follow each other directly: check the expected position before scanning padding.
+        if (RandomAccess.Read(_handle, head, from) == 4 && head.SequenceEqual("GRIB"u8)) return from;
+        int chunk = 4096;
         long pos = from;
         while (pos < Length)
         {
-            int n = RandomAccess.Read(_handle, buffer.AsSpan(0, (int)Math.Min(buffer.Length, Length - pos)), pos);
+            var buffer = new byte[(int)Math.Min(chunk, Length - pos)];
+            int n = RandomAccess.Read(_handle, buffer, pos);
             if (n <= 0) return -1;
             int at = buffer.AsSpan(0, n).IndexOf("GRIB"u8);
             if (at >= 0) return pos + at;
             if (pos + n >= Length) return -1;
-            pos += n - 3; // keep a marker that straddles two chunks
+            pos += Math.Max(1, n - 3); // keep a marker that straddles two chunks
+            chunk = Math.Min(chunk * 4, 1 << 20);
         }
         return -1;
     }

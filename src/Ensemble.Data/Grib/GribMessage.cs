@@ -119,6 +119,12 @@ public sealed class GribMessage
         return Data.BitmapOffset is null ? packed : SimplePacking.Expand(packed, bitmap, points);
     }
 
+    /// <summary>
+    /// Values re-ordered to row-major [Nj, Ni] with latitude north → south and longitude increasing, whatever the
+    /// scanning mode (the engine's [lat, lon] convention); missing points are NaN.
+    /// </summary>
+    public GribGrid ToGrid() => GribGridBuilder.NorthToSouth(Grid, Values());
+
     public override string ToString() =>
         $"#{MessageNumber} {ShortName} {TypeOfLevel} {Level} {ReferenceTime:yyyy-MM-dd HH:mm} step {StepRange}" +
         (PerturbationNumber is int n ? $" number {n}" : "");

@@ -191,3 +191,47 @@ public sealed class GribSyntheticTests
         Assert.Equal($"{dir.File("jpeg.grib2")}: message 1 (byte 0): data representation template 5.40 (JPEG2000) is not supported (only 5.0, simple packing)", e.Message);
     }
 }
+
+public sealed class GribGridTests
+{
+    [Theory]
+    [InlineData(0x00)]
+    [InlineData(0x80)]
+    [InlineData(0x40)]
+    [InlineData(0x20)]
+    [InlineData(0xE0)]
+    public void ToGrid_orders_rows_north_to_south_and_columns_west_to_east(int scanning)
+    {
+        bool iNeg = (scanning & 0x80) != 0, jPos = (scanning & 0x40) != 0, jCons = (scanning & 0x20) != 0;
+        int[] lons = iNeg ? [40, 30, 20, 10] : [10, 20, 30, 40];
+        int[] lats = jPos ? [30, 40, 50] : [50, 40, 30];
+        var codes = new List<uint>();
+        if (jCons) foreach (int lo in lons) foreach (int la in lats) codes.Add((uint)(la * 1000 + lo));
+        else foreach (int la in lats) foreach (int lo in lons) codes.Add((uint)(la * 1000 + lo));
+        using var dir = new TempDir();
+        string path = dir.File("grid.grib");
+        File.WriteAllBytes(path, Grib1(4, 3, lats[0] * 1000, lons[0] * 1000, lats[^1] * 1000, lons[^1] * 1000, 10000, 10000, scanning,
+            new Packing(16, 0, 0, 0, [.. codes])));
+        using var file = GribFile.Open(path);
+        var grid = file.Messages[0].ToGrid();
+        Assert.Equal((3, 4), (grid.Nlat, grid.Nlon));
+        Assert.Equal([50.0, 40, 30], grid.Latitudes);
+        Assert.Equal([10.0, 20, 30, 40], grid.Longitudes);
+        for (int r = 0; r < 3; r++)
+            for (int c = 0; c < 4; c++)
+                Assert.Equal(grid.Latitudes[r] * 1000 + grid.Longitudes[c], grid.Values[r * 4 + c], 6);
+    }
+
+    [SkippableFact]
+    public void ToGrid_flips_the_south_to_north_tigge_field()
+    {
+        using var file = GribFile.Open(Shared.Require("data/ensemble/tigge_ukmo_pf_pv320K_20061028_global.grib2"));
+        var m = file.Messages[1];
+        double[] scan = m.Values();
+        var grid = m.ToGrid();
+        Assert.Equal(89.583333333333, grid.Latitudes[0], 9);
+        Assert.Equal(-89.583333333333, grid.Latitudes[^1], 9);
+        Assert.Equal(scan.AsSpan(215 * 288, 288).ToArray(), grid.Values.AsSpan(0, 288).ToArray());
+        Assert.Equal(scan.AsSpan(0, 288).ToArray(), grid.Values.AsSpan(215 * 288, 288).ToArray());
+    }
+}
