@@ -60,6 +60,7 @@ public static class TorchCheckpoint
         using (var ps = new MemoryStream())
         {
             using (var es = pkl[0].Open()) es.CopyTo(ps);
+            CheckCrc(pkl[0], ps.GetBuffer().AsSpan(0, (int)ps.Length), path);
             ps.Position = 0;
             root = new Unpickler(ps, id => PersistentLoad(id, storages, path), Rebuild).Load();
         }
@@ -74,9 +75,17 @@ public static class TorchCheckpoint
             using var es = entry.Open();
             es.ReadExactly(buf);
             if (es.ReadByte() != -1) throw new EnsembleException($"{path}: storage data/{key} is longer than declared");
+            CheckCrc(entry, buf, path);
             bytes[key] = buf;
         }
         return Materialise(root, bytes, path);
+    }
+
+    /// <summary>The zip reader does not verify CRC-32 for us; a flipped byte in a weight must not load silently.</summary>
+    static void CheckCrc(ZipArchiveEntry entry, ReadOnlySpan<byte> data, string path)
+    {
+        if (Crc32.Compute(data) != entry.Crc32)
+            throw new EnsembleException($"{path}: zip record {entry.FullName} fails its CRC-32 check (file damaged or tampered)");
     }
 
     static object? ReadLegacy(Stream fs, string path)
@@ -271,5 +280,23 @@ public static class TorchCheckpoint
             for (int i = 0; i < blobs.Count; i++) Add($"data/{i}", blobs[i]);
             Add("version", "3\n"u8.ToArray());
         });
+    }
+}
+
+/// <summary>CRC-32 (IEEE 802.3, as zip uses it).</summary>
+static class Crc32
+{
+    static readonly uint[] Table = Enumerable.Range(0, 256).Select(n =>
+    {
+        uint c = (uint)n;
+        for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        return c;
+    }).ToArray();
+
+    public static uint Compute(ReadOnlySpan<byte> data)
+    {
+        uint crc = 0xFFFFFFFFu;
+        foreach (byte b in data) crc = Table[(crc ^ b) & 0xFF] ^ (crc >> 8);
+        return crc ^ 0xFFFFFFFFu;
     }
 }
