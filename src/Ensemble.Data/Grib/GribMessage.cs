@@ -113,10 +113,11 @@ public sealed class GribMessage
         if (bitsNeeded > Data.DataBitsAvailable)
             throw File.Error(this, $"data section holds {Data.DataBitsAvailable} bits, {packedCount} values of {Data.BitsPerValue} bits need {bitsNeeded}");
         byte[] raw = Data.BitsPerValue == 0 ? [] : File.ReadBytes(Data.DataOffset, (int)((bitsNeeded + 7) / 8), this);
-        var packed = new double[packedCount];
+        var values = new double[points];
         SimplePacking.Unpack(raw, Data.BitsPerValue, packedCount, Data.ReferenceValue, Data.BinaryScaleFactor,
-            Data.DecimalScaleFactor, packed);
-        return Data.BitmapOffset is null ? packed : SimplePacking.Expand(packed, bitmap, points);
+            Data.DecimalScaleFactor, values);
+        if (Data.BitmapOffset is not null) SimplePacking.ExpandInPlace(values, packedCount, bitmap);
+        return values;
     }
 
     /// <summary>

@@ -69,13 +69,14 @@ internal static class SimplePacking
         return ones;
     }
 
-    /// <summary>Spreads packed values over the points whose bitmap bit is 1; the others become NaN.</summary>
-    public static double[] Expand(ReadOnlySpan<double> packed, ReadOnlySpan<byte> bitmap, int points)
+    /// <summary>
+    /// Spreads the first <paramref name="packedCount"/> entries of <paramref name="values"/> over the points whose
+    /// bitmap bit is 1, in place (walking backwards, so no packed value is overwritten before it moves); others become NaN.
+    /// </summary>
+    public static void ExpandInPlace(Span<double> values, int packedCount, ReadOnlySpan<byte> bitmap)
     {
-        var values = new double[points];
-        int k = 0;
-        for (int n = 0; n < points; n++)
-            values[n] = (bitmap[n >> 3] & (0x80 >> (n & 7))) != 0 ? packed[k++] : double.NaN;
-        return values;
+        int k = packedCount;
+        for (int n = values.Length - 1; n >= 0; n--)
+            values[n] = (bitmap[n >> 3] & (0x80 >> (n & 7))) != 0 ? values[--k] : double.NaN;
     }
 }
