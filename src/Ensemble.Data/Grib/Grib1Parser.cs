@@ -25,7 +25,7 @@ internal static class Grib1Parser
         }
 
         // ECMWF local extension: centre 98, or another centre that uses ECMWF's local tables through sub-centre 98.
-        bool ecmwfLocal = pdsLength > 40 && (centre == 98 || subCentre == 98);
+        bool ecmwfLocal = pdsLength >= 49 && (centre == 98 || subCentre == 98);
         bool ecmwfTables = centre == 98 || subCentre == 98;
         string dataType = "unknown";
         int? number = null, ensembleSize = null;
@@ -85,7 +85,7 @@ internal static class Grib1Parser
         if (g.Length < 28) throw m.Error($"grid description section of {g.Length} octets is too short for a lat/lon grid");
         int ni = U16(g, 6), nj = U16(g, 8);
         if (ni == 0xFFFF || nj == 0xFFFF) throw m.Error("GRIB1 quasi-regular (reduced) lat/lon grid is not supported");
-        if (ni == 0 || nj == 0) throw m.Error($"grid has {ni} x {nj} points");
+        if (ni == 0 || nj == 0 || (long)ni * nj > LatLonGrid.MaxPoints) throw m.Error($"grid of {ni} x {nj} points is not supported");
         double la1 = S24(g, 10) / 1000.0, lo1 = S24(g, 13) / 1000.0, la2 = S24(g, 17) / 1000.0, lo2 = S24(g, 20) / 1000.0;
         int resolutionFlags = g[16], scanning = g[27];
         int diRaw = U16(g, 23), djRaw = U16(g, 25);
@@ -130,7 +130,7 @@ internal static class Grib1Parser
             DataOffset: pos + 11, DataLength: bdsLength - 11, DataBitsAvailable: (bdsLength - 11) * 8L - (bdsFlags & 0x0F),
             BitmapOffset: bitmapOffset, BitmapBits: bitmapBits, NumberOfPackedValues: null, Unsupported: unsupported);
 
-        TimeSpan startStep = start * unitSpan, endStep = end * unitSpan;
+        TimeSpan startStep = GribKeys.Steps(start, unitSpan, reference, m), endStep = GribKeys.Steps(end, unitSpan, reference, m);
         string shortName = GribTables.ShortName(paramId);
         keys["table2Version"] = table2Version;
         keys["indicatorOfParameter"] = parameter;

@@ -37,12 +37,15 @@ internal static class Grib2Parser
                 throw m.Error($"section {number} at byte {pos} declares {length} octets, beyond the message end (corrupt or truncated)");
             switch (number)
             {
-                case 1: st.Identification = m.Read(pos, (int)length); break;
+                case 1: st.Identification = MinLength(m, pos, length, 21); break;
                 case 2: break;
                 case 3: st.Grid = ParseGrid(m, m.Read(pos, (int)length), out st.GridTemplate); break;
-                case 4: st.Product = m.Read(pos, (int)length); break;
-                case 5: st.Representation = m.Read(pos, (int)length); break;
-                case 6: ParseBitmap(m, pos, length, st); break;
+                case 4: st.Product = MinLength(m, pos, length, 9); break;
+                case 5: st.Representation = MinLength(m, pos, length, 11); break;
+                case 6:
+                    if (length < 6) throw m.Error($"bitmap section at byte {pos} is {length} octets long (corrupt)");
+                    ParseBitmap(m, pos, length, st);
+                    break;
                 case 7:
                     fields.Add(BuildField(m, st, discipline, pos, length, firstIndex + fields.Count, fields.Count + 1));
                     st.Product = null; st.Representation = null;
@@ -53,6 +56,13 @@ internal static class Grib2Parser
         }
         if (fields.Count == 0) throw m.Error("GRIB2 message has no data section (section 7)");
         return fields;
+    }
+
+    static byte[] MinLength(GribParseContext m, long pos, long length, int minimum)
+    {
+        byte[] section = m.Read(pos, (int)length);
+        if (section.Length < minimum) throw m.Error($"section {section[4]} at byte {pos} is {length} octets long, at least {minimum} expected (corrupt)");
+        return section;
     }
 
     static void ParseBitmap(GribParseContext m, long pos, long length, State st)
@@ -89,8 +99,9 @@ internal static class Grib2Parser
         if (s.Length < 72) throw m.Error($"grid template 3.0 needs 72 octets, section 3 has {s.Length}");
         if (s[10] != 0) throw m.Error("quasi-regular grid (list of numbers of points) is not supported");
         long ni = U32(s, 30), nj = U32(s, 34);
-        if (ni == 0xFFFFFFFF || nj == 0xFFFFFFFF || ni == 0 || nj == 0 || ni * nj > int.MaxValue)
-            throw m.Error($"grid size {ni} x {nj} is not supported");
+        if (ni == 0xFFFFFFFF || nj == 0xFFFFFFFF || ni == 0 || nj == 0 || ni * nj > LatLonGrid.MaxPoints)
+            throw m.Error($"grid of {ni} x {nj} points is not supported");
+        if (U32(s, 6) != ni * nj) throw m.Error($"section 3 declares {U32(s, 6)} data points for a {ni} x {nj} grid");
         long basicAngle = U32(s, 38), subdivisions = U32(s, 42);
         // Angles are in micro-degrees unless a basic angle is given (e.g. TIGGE UKMO: 360/1728 degree units).
         double unit = basicAngle is 0 or 0xFFFFFFFF || subdivisions is 0 or 0xFFFFFFFF
@@ -112,7 +123,6 @@ internal static class Grib2Parser
         LatLonGrid grid = st.Grid ?? throw m.Error("GRIB2 field has no grid definition section (section 3)");
         byte[] p = st.Product ?? throw m.Error("GRIB2 field has no product definition section (section 4)");
         byte[] r = st.Representation ?? throw m.Error("GRIB2 field has no data representation section (section 5)");
-        if (id.Length < 21) throw m.Error("identification section is too short");
         var keys = new Dictionary<string, object>();
 
         int centre = U16(id, 5), subCentre = U16(id, 7);
@@ -133,7 +143,7 @@ internal static class Grib2Parser
             ?? throw m.Error($"GRIB2 forecast time unit {GribTables.TimeUnitName(unitCode)} is not supported");
         int surfaceType = p[22];
         double surfaceValue = ScaledValue(p, 23);
-        TimeSpan startStep = forecastTime * unit, endStep = startStep;
+        TimeSpan startStep = GribKeys.Steps(forecastTime, unit, reference, m), endStep = startStep;
         int? statistic = null;
         TimeSpan? statisticLength = null;
         int? ensembleType = null, perturbation = null, ensembleSize = null;
@@ -155,8 +165,9 @@ internal static class Grib2Parser
             int lengthUnitCode = p[at + 14];
             TimeSpan lengthUnit = GribTables.TimeUnit(2, lengthUnitCode)
                 ?? throw m.Error($"GRIB2 time range unit {GribTables.TimeUnitName(lengthUnitCode)} is not supported");
-            statisticLength = U32(p, at + 15) * lengthUnit;
-            endStep = startStep + statisticLength.Value;
+            statisticLength = GribKeys.Steps(U32(p, at + 15), lengthUnit, reference, m);
+            endStep = GribKeys.Steps(forecastTime, unit, reference, m) + statisticLength.Value;
+            if (reference + endStep > DateTime.MaxValue.AddYears(-1)) throw m.Error("end of the statistics time range is out of range");
             keys["typeOfStatisticalProcessing"] = statistic.Value;
             keys["lengthOfTimeRange"] = U32(p, at + 15);
             keys["numberOfTimeRange"] = ranges;

@@ -15,6 +15,15 @@ internal static class GribKeys
         return ((long)step.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s";
     }
 
+    /// <summary>count·unit, refusing steps whose validity time falls outside years 1–9998 (a corrupt header).</summary>
+    public static TimeSpan Steps(long count, TimeSpan unit, DateTime reference, GribParseContext m)
+    {
+        double days = count * unit.TotalDays;
+        if (days > (DateTime.MaxValue.AddYears(-1) - reference).TotalDays || days < -(reference - DateTime.MinValue.AddYears(1)).TotalDays)
+            throw m.Error($"forecast step of {count} x {GribKeys.FormatStep(unit)} is out of range");
+        return count * unit;
+    }
+
     public static string StepRange(TimeSpan start, TimeSpan end) =>
         start == end ? FormatStep(end) : $"{FormatStep(start)}-{FormatStep(end)}";
 

@@ -18,6 +18,9 @@ internal sealed class LatLonGrid
         LatStep = nj > 1 ? (la2 - la1) / (nj - 1) : (JScansPositively ? dj : -dj);
     }
 
+    /// <summary>Largest grid accepted (2^28 points, 2 GiB of float64): beyond that a header is taken as corrupt.</summary>
+    public const long MaxPoints = 1L << 28;
+
     public int Ni { get; }
     public int Nj { get; }
     public double La1 { get; }
