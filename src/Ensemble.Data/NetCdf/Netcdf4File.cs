@@ -253,10 +253,12 @@ public sealed class Netcdf4File : NetCdfFile
     static T[] Read<T>(IH5Dataset d, NcVariable v, long[] starts, long[] counts) where T : unmanaged
     {
         if (v.Rank == 0) return d.Read<T[]>();
+        // A flat memory buffer: PureHDF otherwise returns a multi-dimensional array for some layouts.
+        ulong total = (ulong)counts.Aggregate(1L, (a, b) => a * b);
         bool all = starts.All(s => s == 0) && counts.SequenceEqual(v.Shape);
-        if (all) return d.Read<T[]>();
+        if (all) return d.Read<T[]>(memoryDims: [total]);
         var sel = new HyperslabSelection(v.Rank, starts.Select(s => (ulong)s).ToArray(), counts.Select(c => (ulong)c).ToArray());
-        return d.Read<T[]>(fileSelection: sel, memoryDims: counts.Select(c => (ulong)c).ToArray());
+        return d.Read<T[]>(fileSelection: sel, memoryDims: [total]);
     }
 
     protected override string[] ReadStringsCore(NcVariable v)
