@@ -11,6 +11,7 @@ internal static class Grib2Parser
     sealed class State
     {
         public byte[]? Identification;
+        public byte[]? Local;
         public LatLonGrid? Grid;
         public int GridTemplate = -1;
         public byte[]? Product;
@@ -38,7 +39,7 @@ internal static class Grib2Parser
             switch (number)
             {
                 case 1: st.Identification = MinLength(m, pos, length, 21); break;
-                case 2: break;
+                case 2: st.Local = m.Read(pos, (int)length); break;
                 case 3: st.Grid = ParseGrid(m, m.Read(pos, (int)length), out st.GridTemplate); break;
                 case 4: st.Product = MinLength(m, pos, length, 9); break;
                 case 5: st.Representation = MinLength(m, pos, length, 11); break;
@@ -129,6 +130,17 @@ internal static class Grib2Parser
         DateTime reference;
         try { reference = new DateTime(U16(id, 12), id[14], id[15], id[16], id[17], id[18], DateTimeKind.Utc); }
         catch (ArgumentOutOfRangeException) { throw m.Error("invalid reference date/time in section 1"); }
+
+        // ECMWF local section (mars_labeling): local definition number, then MARS class, type, stream (2 octets each), expver.
+        string dataType = GribTables.Grib2DataType(id[20]);
+        if (st.Local is { Length: >= 17 } local && (centre == 98 || subCentre == 98))
+        {
+            keys["localDefinitionNumber"] = U16(local, 5);
+            keys["marsClass"] = keys["class"] = GribTables.MarsClass(U16(local, 7));
+            keys["marsType"] = dataType = GribTables.MarsType(U16(local, 9));
+            keys["marsStream"] = keys["stream"] = GribTables.MarsStream(U16(local, 11));
+            keys["expver"] = System.Text.Encoding.ASCII.GetString(local, 13, 4);
+        }
 
         // Product definition
         int template = U16(p, 7);
@@ -246,7 +258,7 @@ internal static class Grib2Parser
             PerturbationNumber = perturbation,
             NumberOfForecastsInEnsemble = ensembleSize,
             TypeOfEnsembleForecast = ensembleType,
-            DataType = GribTables.Grib2DataType(id[20]),
+            DataType = dataType,
             Keys = keys,
         };
         GribKeys.AddCommon(keys, message);

@@ -164,6 +164,19 @@ public sealed class GribSyntheticTests
     }
 
     [Fact]
+    public void Grib2_ecmwf_local_section_gives_the_mars_labelling()
+    {
+        var packing = new Packing(8, 0f, 0, 0, [1, 2, 3, 4]);
+        byte[] message = Grib2(2, 2, 10_000_000, 0, 0, 10_000_000, 10_000_000, 10_000_000, 0,
+            [new Grib2Field(1, 3, 5, 100, 50000, packing, EnsembleType: 1, Perturbation: 0)], typeOfData: 4, marsType: 17);
+        using var dir = new TempDir();
+        using var file = Write(dir, "local.grib2", message);
+        var m = file.Messages[0];
+        Assert.Equal(("em", "od", "enfo", "0042"), (m.DataType, m.Keys["marsClass"], m.Keys["marsStream"], m.Keys["expver"]));
+        Assert.Equal(("gh", 156), (m.ShortName, m.ParamId));
+    }
+
+    [Fact]
     public void Grib2_alternate_row_scanning_reverses_every_second_row()
     {
         var packing = new Packing(8, 0f, 0, 0, [1, 2, 3, 4, 5, 6]);

@@ -125,12 +125,18 @@ internal static class GribTestWriter
 
     /// <summary>A GRIB2 message (discipline 0) with one grid and one or more fields (sections 4–7 repeated).</summary>
     public static byte[] Grib2(int ni, int nj, long la1, long lo1, long la2, long lo2, long di, long dj, int scanning,
-        IReadOnlyList<Grib2Field> fields, int gridTemplate = 0, int typeOfData = 4, int edition = 2)
+        IReadOnlyList<Grib2Field> fields, int gridTemplate = 0, int typeOfData = 4, int edition = 2, int? marsType = null)
     {
         var body = new List<byte>();
         // section 1
         Put(body, 21, 4); body.Add(1); Put(body, 98, 2); Put(body, 0, 2); body.AddRange([28, 0, 1]);
         Put(body, 2024, 2); body.AddRange([2, 29, 6, 30, 0, 0, (byte)typeOfData]);
+        if (marsType is int type)
+        {
+            // ECMWF local section: local definition 1, class od (1), type, stream enfo (1035), expver, number, total
+            Put(body, 19, 4); body.Add(2); Put(body, 1, 2); Put(body, 1, 2); Put(body, type, 2); Put(body, 1035, 2);
+            body.AddRange("0042"u8.ToArray()); body.AddRange([0, 0]);
+        }
         // section 3
         var s3 = new List<byte>();
         Put(s3, 72, 4); s3.Add(3); s3.Add(0); Put(s3, (long)ni * nj, 4); s3.AddRange([0, 0]); Put(s3, gridTemplate, 2);
