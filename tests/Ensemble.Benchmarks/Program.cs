@@ -1,5 +1,9 @@
 using BenchmarkDotNet.Running;
 
-// `dotnet run -c Release --project tests/Ensemble.Benchmarks -- --filter '*'` runs every benchmark;
-// see docs/benchmarks.md for the recorded results and the machine they came from.
+// `dotnet run -c Release --project tests/Ensemble.Benchmarks -- sht` runs the timed SHT driver;
+// `... -- --filter '*'` runs every BenchmarkDotNet benchmark.
+// See docs/benchmarks.md for the recorded results and the machine they came from.
+if (args.Length > 0 && args[0] == "sht")
+    return Ensemble.Benchmarks.Spherical.ShtBenchmark.Run(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;

@@ -22,6 +22,7 @@ public sealed class RealSHT : SphericalTransformModule
     public readonly SphericalNorm Norm;
     public readonly bool CsPhase;
     readonly TriangularLegendre _plan;
+    internal TriangularLegendre Plan => _plan;
 
     public RealSHT(int nlat, int nlon, int lmax, int mmax, GridType grid = GridType.LegendreGauss,
         SphericalNorm norm = SphericalNorm.Ortho, bool csphase = true, ScalarType dtype = ScalarType.Float32, Device? device = null)
@@ -72,6 +73,7 @@ public sealed class InverseRealSHT : SphericalTransformModule
     public readonly SphericalNorm Norm;
     public readonly bool CsPhase;
     readonly TriangularLegendre _plan;
+    internal TriangularLegendre Plan => _plan;
 
     public InverseRealSHT(int nlat, int nlon, int lmax, int mmax, GridType grid = GridType.LegendreGauss,
         SphericalNorm norm = SphericalNorm.Ortho, bool csphase = true, ScalarType dtype = ScalarType.Float32, Device? device = null)

@@ -15,6 +15,7 @@ public sealed class RealVectorSHT : SphericalTransformModule
     public readonly SphericalNorm Norm;
     public readonly bool CsPhase;
     readonly TriangularLegendre _plan;
+    internal TriangularLegendre Plan => _plan;
 
     public RealVectorSHT(int nlat, int nlon, int lmax, int mmax, GridType grid = GridType.LegendreGauss,
         SphericalNorm norm = SphericalNorm.Ortho, bool csphase = true, ScalarType dtype = ScalarType.Float32, Device? device = null)
@@ -84,6 +85,7 @@ public sealed class InverseRealVectorSHT : SphericalTransformModule
     public readonly SphericalNorm Norm;
     public readonly bool CsPhase;
     readonly TriangularLegendre _plan;
+    internal TriangularLegendre Plan => _plan;
 
     public InverseRealVectorSHT(int nlat, int nlon, int lmax, int mmax, GridType grid = GridType.LegendreGauss,
         SphericalNorm norm = SphericalNorm.Ortho, bool csphase = true, ScalarType dtype = ScalarType.Float32, Device? device = null)

@@ -29,7 +29,7 @@ internal sealed class TriangularLegendre
     /// <summary>Orders m ≥ min(mmax, lmax) have no degree l ≥ m and are identically zero.</summary>
     public int ActiveOrders => Math.Min(MMax, LMax);
 
-    public TriangularLegendre(int mmax, int lmax, int nlat, int stack, bool synthesis, int targetBlocks = 24)
+    public TriangularLegendre(int mmax, int lmax, int nlat, int stack, bool synthesis, int targetBlocks = 16)
     {
         MMax = mmax; LMax = lmax; NLat = nlat; Stack = stack; Synthesis = synthesis;
         int active = ActiveOrders;
@@ -86,8 +86,11 @@ internal sealed class TriangularLegendre
                     }
                 }
             }
-            using var t = torch.tensor(host, dtype: ScalarType.Float64);
-            flat.narrow(0, b.Offset, n).copy_(t);
+            // Copy into libtorch-owned memory (no tensor wrapping a pinned managed array).
+            using var t = torch.empty(n, dtype: ScalarType.Float64);
+            t.data<double>().CopyFrom(host);
+            using var slot = flat.narrow(0, b.Offset, n);
+            slot.copy_(t);
         }
         if (device is not null && device.type != DeviceType.CPU)
         {
@@ -123,7 +126,8 @@ internal sealed class TriangularLegendre
         {
             using var scope = torch.NewDisposeScope();
             var tb = table.narrow(0, b.Offset, (long)b.Count * Stack * b.L * NLat).view(b.Count, Stack * NLat, b.L);
-            var cb = c.narrow(0, b.M0, b.Count).narrow(1, b.M0, b.L);
+            // Contiguous block: strided batches push CPU bmm off its BLAS path.
+            var cb = c.narrow(0, b.M0, b.Count).narrow(1, b.M0, b.L).contiguous();
             var y = torch.bmm(tb, cb).view(b.Count, Stack, NLat, n);
             result.narrow(0, b.M0, b.Count).copy_(y);
         }
