@@ -106,7 +106,8 @@ internal static class Grib1Parser
             if (table != 0) throw m.Error($"GRIB1 predefined bit-map {table} is not supported");
             bitmapOffset = pos + 6;
             bitmapBits = (bmsLength - 6) * 8L - b[3];
-            m.Read(pos, bmsLength); // bounds check only
+            if (pos + bmsLength > m.Start + m.Length - 4)
+                throw m.Error($"bit-map section ({bmsLength} octets) overruns the message end (corrupt or truncated)");
             pos += bmsLength;
         }
 

@@ -3,7 +3,6 @@ namespace Ensemble.Data.Grib;
 /// <summary>Big-endian integer readers. GRIB signed integers are sign-magnitude (top bit = sign), not two's complement.</summary>
 internal static class GribBytes
 {
-    public static int U8(ReadOnlySpan<byte> b, int at) => b[at];
     public static int U16(ReadOnlySpan<byte> b, int at) => (b[at] << 8) | b[at + 1];
     public static int U24(ReadOnlySpan<byte> b, int at) => (b[at] << 16) | (b[at + 1] << 8) | b[at + 2];
     public static long U32(ReadOnlySpan<byte> b, int at) => ((long)b[at] << 24) | ((long)b[at + 1] << 16) | ((long)b[at + 2] << 8) | b[at + 3];
