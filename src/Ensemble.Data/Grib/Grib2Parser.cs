@@ -265,13 +265,13 @@ internal static class Grib2Parser
         return message;
     }
 
-    /// <summary>Scale factor (sign-magnitude octet) and scaled value (sign-magnitude 32 bits); both all-ones = missing → 0.</summary>
+    /// <summary>Scale factor (sign-magnitude octet) and scaled value (sign-magnitude 32 bits); an all-ones value = missing → 0.</summary>
     static double ScaledValue(byte[] p, int at)
     {
-        if (p[at] == 0xFF && AllOnes(p, at + 1, 4)) return 0;
         if (AllOnes(p, at + 1, 4)) return 0;
         int scale = S8(p, at);
         long value = S32(p, at + 1);
-        return value * SimplePacking.Power(-scale, 10);
+        // dividing by the exact power of ten rounds correctly (85000 with scale 2 is exactly 850)
+        return scale >= 0 ? value / SimplePacking.Power(scale, 10) : value * SimplePacking.Power(-scale, 10);
     }
 }
