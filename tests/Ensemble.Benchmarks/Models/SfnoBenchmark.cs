@@ -1,0 +1,209 @@
+using System.Diagnostics;
+using System.Globalization;
+using Ensemble.Models.Sfno;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Ensemble.Benchmarks.Models;
+
+/// <summary>
+/// Timed driver for SFNO inference (`dotnet run -c Release --project tests/Ensemble.Benchmarks -- sfno [options]`):
+/// float32, 2 threads, inference mode, one fresh child process per (case, batch) so that the peak RSS (VmHWM) belongs
+/// to that case alone. Reports the median forward time per member, the analytic FLOPs per member-step (SfnoFlops)
+/// over that time, and that rate as a fraction of a float32 2048² matmul timed in the same run. Prints Markdown.
+/// Options: <c>--cases a,b</c>, <c>--batches 1,4,16</c>, <c>--reps N</c> (timed runs, default 5, after 1 warm-up),
+/// <c>--profile</c> (also print the time of each stage, in-process, via the network's activation tap).
+/// </summary>
+public static class SfnoBenchmark
+{
+    sealed record Case(string Key, string Name, SfnoConfig Config, double[] MakaniMs);
+
+    static readonly Case[] Cases =
+    [
+        new("a", "181×360, 9 ch, E 64, 4 layers, scale 2", Make(181, 360, 9, 64), [559, 844, 1160]),
+        new("b", "91×180, 6 ch, E 32, 4 layers, scale 2", Make(91, 180, 6, 32), [85, 78, 114]),
+    ];
+    static readonly int[] MakaniBatches = [1, 4, 16];
+
+    static SfnoConfig Make(int nlat, int nlon, int channels, int embed) => new()
+    {
+        ImgShapeX = nlat, ImgShapeY = nlon, ScaleFactor = 2, NInChannels = channels, NOutChannels = channels,
+        EmbedDim = embed, NumLayers = 4,
+    };
+
+    public static int Run(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "--child") return Child(args[1..]);
+        var opts = Options.Parse(args);
+        torch.set_num_threads(2);
+        Console.WriteLine($"# SFNO inference benchmark: torch {torch.__version__}, threads {torch.get_num_threads()}, float32, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        Console.WriteLine($"load average before: {LoadAverage()}");
+        double mm0 = MatmulGflops();
+        Console.WriteLine($"float32 matmul 2048² (2 threads): {mm0:F1} GFLOP/s");
+        Console.WriteLine();
+
+        var results = new List<(Case C, int Batch, ChildResult R)>();
+        foreach (var c in Cases.Where(c => opts.Cases.Contains(c.Key)))
+            foreach (int b in opts.Batches)
+            {
+                var r = RunChild(c.Key, b, opts);
+                if (r is null) return 1;
+                results.Add((c, b, r));
+            }
+        double mm1 = MatmulGflops();
+        double mm = Math.Max(mm0, mm1);
+        Console.WriteLine($"float32 matmul 2048² after the cases: {mm1:F1} GFLOP/s (rate used below: the better, {mm:F1}); load average after: {LoadAverage()}");
+        Console.WriteLine();
+
+        foreach (var c in Cases.Where(c => opts.Cases.Contains(c.Key)))
+        {
+            var flops = SfnoFlops.Of(c.Config);
+            Console.WriteLine($"### ({c.Key}) {c.Name}: {flops.Total / 1e9:F2} GFLOP per member-step (dense spectral loops: {flops.DenseTotal / 1e9:F2})");
+            Console.WriteLine($"conv1x1 {flops.Conv1x1 / 1e9:F3}, FFT {flops.Fft / 1e9:F3}, Legendre {flops.Legendre / 1e9:F3}, dhconv {flops.Dhconv / 1e9:F3}, norms {flops.Norm / 1e9:F3}, GELU {flops.Gelu / 1e9:F3}, adds {flops.Adds / 1e9:F3} GFLOP");
+            Console.WriteLine();
+            Console.WriteLine("| batch | forward ms (median) | ms per member | makani ms per member | speed-up | GFLOP/s | % of matmul rate | peak RSS MB | peak − baseline MB |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+            foreach (var (_, b, r) in results.Where(t => t.C == c))
+            {
+                double perMember = r.MedianMs / b;
+                int mi = Array.IndexOf(MakaniBatches, b);
+                string makani = mi >= 0 ? c.MakaniMs[mi].ToString("F0", CultureInfo.InvariantCulture) : "–";
+                string speedup = mi >= 0 ? (c.MakaniMs[mi] / perMember).ToString("F1", CultureInfo.InvariantCulture) + "×" : "–";
+                double gflops = flops.Total / (perMember * 1e6);
+                Console.WriteLine($"| {b} | {r.MedianMs:F1} (min {r.MinMs:F1}, max {r.MaxMs:F1}, n {r.Reps}) | {perMember:F1} | {makani} | {speedup} | {gflops:F1} | {100 * gflops / mm:F0} % | {r.PeakMb:F0} | {r.PeakMb - r.BaseMb:F0} |");
+            }
+            Console.WriteLine();
+        }
+        return 0;
+    }
+
+    sealed record Options(HashSet<string> Cases, int[] Batches, int Reps, bool Profile)
+    {
+        public static Options Parse(string[] args)
+        {
+            var cases = new HashSet<string> { "a", "b" };
+            int[] batches = [1, 4, 16];
+            int reps = 5;
+            bool profile = false;
+            for (int i = 0; i < args.Length; i++)
+            {
+                switch (args[i])
+                {
+                    case "--cases": cases = args[++i].Split(',').ToHashSet(); break;
+                    case "--batches": batches = args[++i].Split(',').Select(int.Parse).ToArray(); break;
+                    case "--reps": reps = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                    case "--profile": profile = true; break;
+                    default: throw new ArgumentException($"sfno benchmark: unknown option '{args[i]}'");
+                }
+            }
+            return new Options(cases, batches, Math.Max(1, reps), profile);
+        }
+    }
+
+    sealed record ChildResult(double MedianMs, double MinMs, double MaxMs, int Reps, double BaseMb, double PeakMb);
+
+    /// <summary>Runs one case in a fresh process of this executable and parses its RESULT line.</summary>
+    static ChildResult? RunChild(string key, int batch, Options opts)
+    {
+        string exe = Environment.ProcessPath!;
+        var psi = new ProcessStartInfo { RedirectStandardOutput = true, UseShellExecute = false };
+        psi.FileName = exe;
+        if (Path.GetFileNameWithoutExtension(exe) == "dotnet") psi.ArgumentList.Add(typeof(SfnoBenchmark).Assembly.Location);
+        foreach (var a in new[] { "sfno", "--child", key, batch.ToString(CultureInfo.InvariantCulture), opts.Reps.ToString(CultureInfo.InvariantCulture), opts.Profile ? "profile" : "plain" })
+            psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        ChildResult? result = null;
+        string? line;
+        while ((line = p.StandardOutput.ReadLine()) != null)
+        {
+            if (line.StartsWith("RESULT ", StringComparison.Ordinal))
+            {
+                var v = line[7..].Split(' ').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+                result = new ChildResult(v[0], v[1], v[2], (int)v[3], v[4], v[5]);
+            }
+            else Console.WriteLine(line);
+        }
+        p.WaitForExit();
+        if (p.ExitCode != 0 || result is null) Console.Error.WriteLine($"sfno benchmark: child for case {key}, batch {batch} failed (exit {p.ExitCode})");
+        return result;
+    }
+
+    static int Child(string[] args)
+    {
+        var c = Cases.Single(x => x.Key == args[0]);
+        int batch = int.Parse(args[1], CultureInfo.InvariantCulture), reps = int.Parse(args[2], CultureInfo.InvariantCulture);
+        bool profile = args[3] == "profile";
+        torch.set_num_threads(2);
+        using (var warm = torch.ones(8)) { }
+        double baseMb = ProcStatusMb("VmRSS");
+        using var net = new SphericalFourierNeuralOperatorNet(c.Config, ScalarType.Float32, seed: 1);
+        net.eval();
+        using var inference = torch.inference_mode();
+        using var x = torch.randn([batch, c.Config.ModelInputChannels, c.Config.ImgShapeX, c.Config.ImgShapeY], generator: new Generator(7));
+
+        void Once() { using var y = net.forward(x); }
+        Once();                                         // warm-up (not timed)
+        var times = new List<double>();
+        for (int i = 0; i < reps; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            Once();
+            times.Add(sw.Elapsed.TotalMilliseconds);
+        }
+        times.Sort();
+        double median = times.Count % 2 == 1 ? times[times.Count / 2] : 0.5 * (times[times.Count / 2 - 1] + times[times.Count / 2]);
+        if (profile) Profile(net, x, c, batch, reps);
+        double peak = ProcStatusMb("VmHWM");
+        Console.WriteLine(FormattableString.Invariant($"RESULT {median} {times[0]} {times[^1]} {times.Count} {baseMb} {peak}"));
+        return 0;
+    }
+
+    /// <summary>Median time between consecutive activation taps (encoder, each block's filter and rest, decoder + residual).</summary>
+    static void Profile(SphericalFourierNeuralOperatorNet net, Tensor x, Case c, int batch, int reps)
+    {
+        var samples = new Dictionary<string, List<double>>();
+        var order = new List<string>();
+        for (int r = 0; r < Math.Max(3, reps); r++)
+        {
+            var sw = Stopwatch.StartNew();
+            double last = 0;
+            void Tap(string name, Tensor _)
+            {
+                double now = sw.Elapsed.TotalMilliseconds;
+                if (!samples.TryGetValue(name, out var list)) { samples[name] = list = []; order.Add(name); }
+                list.Add(now - last);
+                last = sw.Elapsed.TotalMilliseconds;
+            }
+            using var y = net.Forward(x, Tap);
+            Tap("residual+output", y);
+        }
+        Console.WriteLine($"profile ({c.Key}) batch {batch}, median ms per stage: " +
+            string.Join(", ", order.Select(n => { var l = samples[n].Order().ToList(); return FormattableString.Invariant($"{n} {l[l.Count / 2]:F1}"); })));
+    }
+
+    static double ProcStatusMb(string key)
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+            if (line.StartsWith(key + ":", StringComparison.Ordinal))
+                return double.Parse(line[(key.Length + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
+        return double.NaN;
+    }
+
+    static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
+    static double MatmulGflops()
+    {
+        using var a = torch.randn(2048, 2048);
+        using var b = torch.randn(2048, 2048);
+        for (int i = 0; i < 2; i++) { using var _ = torch.mm(a, b); }
+        var times = new List<double>();
+        for (int i = 0; i < 7; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            using var _ = torch.mm(a, b);
+            times.Add(sw.Elapsed.TotalMilliseconds);
+        }
+        times.Sort();
+        return 2.0 * 2048 * 2048 * 2048 / (times[times.Count / 2] * 1e6);
+    }
+}
