@@ -47,17 +47,19 @@ public static class Crps
     /// </summary>
     internal static (Tensor AbsSum, Tensor G) SkillAndSpread(Tensor x, Tensor y, long m, long p)
     {
-        using var coef = (arange(1, m + 1, dtype: ScalarType.Float64, device: x.device) * 2 - (m + 1)).reshape(1, m);
+        using var coef = (arange(1, m + 1, dtype: ScalarType.Float64, device: x.device) * 2 - (m + 1));
         long chunk = Math.Max(1, ChunkElements / Math.Max(1, m));
         var absParts = new List<Tensor>();
         var gParts = new List<Tensor>();
         for (long start = 0; start < p; start += chunk)
         {
             long len = Math.Min(chunk, p - start);
-            using var d = x.narrow(1, start, len).to(ScalarType.Float64) - y.narrow(1, start, len);
-            using var sorted = d.sort(0).Values;
-            absParts.Add(sorted.abs().sum(0L));
-            gParts.Add(coef.mm(sorted).squeeze(0));
+            // Points-major [len, M] so each point's members are contiguous: sorting along the last
+            // dimension is the cache-friendly path (sorting along dim 0 strides over all points).
+            using var d = (x.narrow(1, start, len).to(ScalarType.Float64) - y.narrow(1, start, len)).t().contiguous();
+            using var sorted = d.sort(-1).Values;
+            absParts.Add(sorted.abs().sum(-1L));
+            gParts.Add(sorted.mv(coef));
         }
         var abs = absParts.Count == 1 ? absParts[0] : cat(absParts, 0);
         var g = gParts.Count == 1 ? gParts[0] : cat(gParts, 0);

@@ -1,5 +1,9 @@
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Engines;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Ensemble.Scoring.Probabilistic;
 using Ensemble.Scoring.Streaming;
 using static TorchSharp.torch;
@@ -11,8 +15,7 @@ namespace Ensemble.Benchmarks.Scoring;
 /// O(M log M) form, float64 accumulation, CPU. Each operation is several seconds, so few iterations.
 /// `dotnet run -c Release --project tests/Ensemble.Benchmarks -- --filter '*FairCrps*'`
 /// </summary>
-[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 3)]
-[MemoryDiagnoser]
+[Config(typeof(ScoringBenchmarkConfig.Slow))]
 public class FairCrpsBenchmark
 {
     Tensor _members = null!, _truth = null!;
@@ -44,8 +47,7 @@ public class FairCrpsBenchmark
 /// (1 lead × 1 variable) accumulator with 2 thresholds; bounded mode (no kept members) and exact-CRPS
 /// mode (members kept), single members and batches of 10. The accumulator is rebuilt every iteration.
 /// </summary>
-[SimpleJob(RunStrategy.Throughput, launchCount: 1, warmupCount: 2, iterationCount: 8, invocationCount: 40)]
-[MemoryDiagnoser]
+[Config(typeof(ScoringBenchmarkConfig.Fast))]
 public class StreamingUpdateBenchmark
 {
     Tensor _truth = null!, _thresholds = null!, _member = null!, _batch10 = null!;
@@ -75,4 +77,32 @@ public class StreamingUpdateBenchmark
 
     [Benchmark(Description = "update, batch of 10 members x 181x360 (divide by 10 per member)")]
     public void UpdateBatchOfTen() => _acc.Update(0, _batch10);
+}
+
+/// <summary>
+/// In-process jobs: the benchmarks run inside the already built Release assembly (no generated project),
+/// which keeps the build slots of parallel sessions apart and the run short on a shared machine.
+/// </summary>
+public static class ScoringBenchmarkConfig
+{
+    public sealed class Slow : ManualConfig
+    {
+        public Slow()
+        {
+            AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance)
+                .WithStrategy(RunStrategy.Monitoring).WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(3));
+            AddDiagnoser(MemoryDiagnoser.Default);
+        }
+    }
+
+    public sealed class Fast : ManualConfig
+    {
+        public Fast()
+        {
+            AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance)
+                .WithStrategy(RunStrategy.Throughput).WithLaunchCount(1).WithWarmupCount(2).WithIterationCount(8)
+                .WithInvocationCount(40).WithUnrollFactor(1));
+            AddDiagnoser(MemoryDiagnoser.Default);
+        }
+    }
 }
