@@ -24,7 +24,10 @@ public static class Hdf5Conventions
         if (netcdfDimId is int id) scale.Attributes["_Netcdf4Dimid"] = id;
     }
 
-    /// <summary>Attaches one scale per axis (DIMENSION_LIST).</summary>
+    /// <summary>
+    /// Attaches one scale per axis (DIMENSION_LIST). The scales must be added to the file before the
+    /// dataset: PureHDF writes links in insertion order, and a reference to a later object is empty.
+    /// </summary>
     public static void AttachScales(H5Dataset dataset, IReadOnlyList<H5Dataset> scales)
     {
         dataset.Attributes["DIMENSION_LIST"] = scales.Select(s => new H5ObjectReference[] { s }).ToArray();
