@@ -81,7 +81,8 @@ public class StreamingUpdateBenchmark
 
 /// <summary>
 /// In-process jobs: the benchmarks run inside the already built Release assembly (no generated project),
-/// which keeps the build slots of parallel sessions apart and the run short on a shared machine.
+/// which keeps the build slots of parallel sessions apart; the long timeout keeps the executor from aborting
+/// slow iterations on a shared machine (the default aborted the batched streaming case).
 /// </summary>
 public static class ScoringBenchmarkConfig
 {
@@ -89,7 +90,7 @@ public static class ScoringBenchmarkConfig
     {
         public Slow()
         {
-            AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance)
+            AddJob(Job.Default.WithToolchain(new InProcessEmitToolchain(TimeSpan.FromHours(2), logOutput: true))
                 .WithStrategy(RunStrategy.Monitoring).WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(3));
             AddDiagnoser(MemoryDiagnoser.Default);
         }
@@ -99,7 +100,7 @@ public static class ScoringBenchmarkConfig
     {
         public Fast()
         {
-            AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance)
+            AddJob(Job.Default.WithToolchain(new InProcessEmitToolchain(TimeSpan.FromHours(2), logOutput: true))
                 .WithStrategy(RunStrategy.Throughput).WithLaunchCount(1).WithWarmupCount(2).WithIterationCount(8)
                 .WithInvocationCount(40).WithUnrollFactor(1));
             AddDiagnoser(MemoryDiagnoser.Default);
