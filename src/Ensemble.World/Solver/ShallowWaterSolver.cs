@@ -138,11 +138,13 @@ public sealed class ShallowWaterSolver : IDisposable
         var phi = ugrid.narrow(-3, 0, 1);
         var vort = ugrid.narrow(-3, 1, 1);
 
-        var tmpspec = VrtDivSpec(uv * (vort + Coriolis));
+        // Both flux transforms in one batched vector SHT call: (u, v)(ζ + f) and (u, v)Φ.
+        var fluxes = VrtDivSpec(torch.stack([uv * (vort + Coriolis), uv * phi], -4));
+        var tmpspec = fluxes.select(-4, 0);
         var dDiv = tmpspec.select(-3, 0);
         var dVort = -1 * tmpspec.select(-3, 1);
 
-        var dPhi = -1 * VrtDivSpec(uv * phi).select(-3, 1);
+        var dPhi = -1 * fluxes.select(-4, 1).select(-3, 1);
 
         var u = uv.select(-3, 0);
         var v = uv.select(-3, 1);

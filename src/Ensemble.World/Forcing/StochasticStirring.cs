@@ -1,0 +1,113 @@
+using Ensemble.Core;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Ensemble.World;
+
+/// <summary>
+/// Seeded stochastic stirring: a random vorticity forcing S (spectral, [lmax, mmax]) localised in degree
+/// (lmin ≤ l ≤ lmax_s) and, through a grid mask, in mid-latitudes; AR(1) in time,
+/// S_k = r·S_{k−1} + √(1−r²)·ξ_k with r = exp(−Δ/τ), S_0 = ξ_0 (stationary start), updated every Δ.
+/// The innovation ξ_k comes from a torch.Generator seeded with a hash of (seed, k), so any update can be
+/// regenerated: <see cref="StateAt"/> replays the recursion over a window long enough (r^W &lt; 1e−13) that
+/// the result equals the sequential one to rounding.
+/// </summary>
+public sealed class StochasticStirring : IDisposable
+{
+    readonly ShallowWaterSolver _solver;
+    readonly ForcingParameters _p;
+    readonly ulong _seed;
+    readonly Tensor _band;   // [lmax, mmax] real: 1 on stirred (l, m), m ≤ l, else 0
+    readonly Tensor _mask;   // [nlat, 1] real latitude mask
+    Tensor? _state;
+
+    public double R { get; }
+    /// <summary>Number of updates replayed by <see cref="StateAt"/>.</summary>
+    public long Window { get; }
+    /// <summary>Index of the update <see cref="Current"/> belongs to (−1 before the first).</summary>
+    public long Index { get; private set; } = -1;
+
+    public StochasticStirring(ShallowWaterSolver solver, ForcingParameters parameters, long seed)
+    {
+        _solver = solver;
+        _p = parameters;
+        _seed = (ulong)seed;
+        if (parameters.StirringLmax >= solver.LMax)
+            throw new EnsembleException($"forcing.stirring_lmax ({parameters.StirringLmax}) must be below lmax ({solver.LMax})");
+        R = Math.Exp(-parameters.StirringUpdateHours / 24.0 / parameters.StirringCorrelationDays);
+        Window = Math.Max(1, (long)Math.Ceiling(Math.Log(1e-13) / Math.Log(R)));
+        var band = new double[solver.LMax * solver.MMax];
+        for (int l = parameters.StirringLmin; l <= parameters.StirringLmax; l++)
+            for (int m = 0; m <= Math.Min(l, solver.MMax - 1); m++) band[l * solver.MMax + m] = 1.0;
+        _band = torch.tensor(band, dtype: ScalarType.Float64).reshape(solver.LMax, solver.MMax).to(solver.DType, solver.Device);
+        double c = parameters.StirringLatitude * Math.PI / 180, w = parameters.StirringLatitudeWidth * Math.PI / 180;
+        var mask = solver.Latitudes.Select(p => Math.Exp(-Math.Pow((Math.Abs(p) - c) / w, 2))).ToArray();
+        _mask = torch.tensor(mask, dtype: ScalarType.Float64).reshape(solver.NLat, 1).to(solver.DType, solver.Device);
+    }
+
+    /// <summary>The current forcing S (spectral vorticity tendency, 1/s²).</summary>
+    public Tensor Current => _state ?? throw new InvalidOperationException("stirring not started: call Advance");
+
+    /// <summary>Innovation ξ_k: band-limited Gaussian field, masked in latitude, with grid RMS = amplitude.</summary>
+    public Tensor Innovation(long k)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var gen = new Generator(Mix(_seed, (ulong)k), _solver.Device);
+        var xi = torch.randn([_solver.LMax, _solver.MMax], dtype: _solver.ComplexDType, device: _solver.Device, generator: gen) * _band;
+        var grid = _solver.Spec2Grid(xi) * _mask;
+        var rms = _solver.GlobalMean(grid.pow(2)).sqrt();
+        var scaled = grid * (_p.StirringAmplitude / rms);
+        return _solver.Tril(_solver.Grid2Spec(scaled)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Moves to update <paramref name="k"/> (k = Index + 1 steps the recursion, anything else replays).</summary>
+    public void Advance(long k)
+    {
+        if (k == Index) return;
+        if (k == Index + 1 && _state is not null)
+        {
+            using var xi = Innovation(k);
+            var next = (R * _state + Math.Sqrt(1 - R * R) * xi).detach();
+            _state.Dispose();
+            _state = next;
+            Index = k;
+            return;
+        }
+        var s = StateAt(k);
+        _state?.Dispose();
+        _state = s;
+        Index = k;
+    }
+
+    /// <summary>S_k by replaying the recursion from max(0, k − Window).</summary>
+    public Tensor StateAt(long k)
+    {
+        if (k < 0) throw new ArgumentOutOfRangeException(nameof(k));
+        long k0 = Math.Max(0, k - Window);
+        var s = Innovation(k0);
+        for (long j = k0 + 1; j <= k; j++)
+        {
+            using var xi = Innovation(j);
+            var next = (R * s + Math.Sqrt(1 - R * R) * xi).detach();
+            s.Dispose();
+            s = next;
+        }
+        return s;
+    }
+
+    /// <summary>SplitMix64 of the seed and update index: independent generator seeds per update.</summary>
+    static ulong Mix(ulong seed, ulong k)
+    {
+        ulong z = seed * 0x9E3779B97F4A7C15UL + k + 0x632BE59BD9B4E019UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
+    public void Dispose()
+    {
+        _state?.Dispose();
+        _band.Dispose();
+        _mask.Dispose();
+    }
+}
