@@ -58,6 +58,7 @@ public static class EnsembleCli
         DoctorCommand.Create(wrap),
         SpectrumCommand.Create(wrap),
         ForecastCommand.Create(wrap),
+        TrainCommand.Create(wrap),
     ];
 
     static string OneLine(string s) => System.Text.RegularExpressions.Regex.Replace(s, @"\s*\r?\n\s*", " ").Trim();

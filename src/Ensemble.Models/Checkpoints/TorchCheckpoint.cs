@@ -272,6 +272,8 @@ public static class TorchCheckpoint
             void Add(string name, byte[] data)
             {
                 var e = zip.CreateEntry($"{prefix}/{name}", CompressionLevel.NoCompression);
+                // A fixed timestamp keeps exports byte-identical for identical weights (resumed runs, CI baselines).
+                e.LastWriteTime = new DateTimeOffset(1980, 1, 1, 0, 0, 0, TimeSpan.Zero);
                 using var es = e.Open();
                 es.Write(data);
             }
