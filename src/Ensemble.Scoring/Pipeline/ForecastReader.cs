@@ -1,6 +1,8 @@
 using Ensemble.Core;
 using Ensemble.Data.Grib;
+using Ensemble.Data.Cf;
 using Ensemble.Data.NetCdf;
+using Ensemble.Data.Zarr;
 using static TorchSharp.torch;
 
 namespace Ensemble.Scoring.Pipeline;
@@ -15,9 +17,29 @@ public static class ForecastReader
 {
     static readonly string[] Layout = ["ensemble", "time", "lead_time", "lat", "lon"];
 
-    /// <summary>Picks the reader by content: GRIB magic or netCDF/HDF5.</summary>
+    /// <summary>Picks the reader by content: a folder is a zarr v2 store, else GRIB magic or netCDF.</summary>
     public static ForecastSet Open(string path, string? model = null) =>
-        IsGrib(path) ? FromGrib([path], model) : FromNetCdf(path, model);
+        Directory.Exists(path) ? FromZarr(path, model) : IsGrib(path) ? FromGrib([path], model) : FromNetCdf(path, model);
+
+    /// <summary>Zarr v2 store of the same layout (arrays with _ARRAY_DIMENSIONS, CF attributes on time and lead_time).</summary>
+    public static ForecastSet FromZarr(string path, string? model = null)
+    {
+        var store = ZarrStore.Open(path);
+        var arrays = store.ArrayNames.Select(store.OpenArray).Where(a => a.Dimensions.SequenceEqual(Layout)).ToList();
+        if (arrays.Count == 0)
+            throw new EnsembleException($"{path}: no zarr array with dimensions ({string.Join(", ", Layout)}); arrays: {string.Join(", ", store.ArrayNames)}");
+        var inits = ZarrCoordinates.Times(store, "time");
+        var leads = ZarrCoordinates.Durations(store, "lead_time").Select(d => d.TotalHours).ToArray();
+        var grid = new ScoreGrid(ZarrCoordinates.Values(store, "lat"), ZarrCoordinates.Values(store, "lon"));
+        var vars = new List<ForecastVariable>();
+        foreach (var a in arrays)
+        {
+            using var t = tensor(a.ReadAll(), dtype: ScalarType.Float64).reshape(a.Shape);
+            vars.Add(new ForecastVariable(a.Name, inits, leads, t));
+        }
+        string name = model ?? (store.Attributes["model"]?.GetValue<string>()) ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(path));
+        return new ForecastSet(name, path, deterministic: false, grid, vars);
+    }
 
     public static ForecastSet FromNetCdf(string path, string? model = null)
     {
@@ -101,7 +123,26 @@ public static class TruthReader
 {
     static readonly string[] Layout = ["time", "lat", "lon"];
 
-    public static TruthSet Open(string path) => ForecastReader.IsGrib(path) ? FromGrib([path]) : FromNetCdf(path);
+    public static TruthSet Open(string path) =>
+        Directory.Exists(path) ? FromZarr(path) : ForecastReader.IsGrib(path) ? FromGrib([path]) : FromNetCdf(path);
+
+    /// <summary>Zarr v2 store with arrays of dims (time, lat, lon).</summary>
+    public static TruthSet FromZarr(string path)
+    {
+        var store = ZarrStore.Open(path);
+        var arrays = store.ArrayNames.Select(store.OpenArray).Where(a => a.Dimensions.SequenceEqual(Layout)).ToList();
+        if (arrays.Count == 0)
+            throw new EnsembleException($"{path}: no zarr array with dimensions ({string.Join(", ", Layout)}); arrays: {string.Join(", ", store.ArrayNames)}");
+        var times = ZarrCoordinates.Times(store, "time");
+        var grid = new ScoreGrid(ZarrCoordinates.Values(store, "lat"), ZarrCoordinates.Values(store, "lon"));
+        var vars = new List<TruthVariable>();
+        foreach (var a in arrays)
+        {
+            using var t = tensor(a.ReadAll(), dtype: ScalarType.Float64).reshape(a.Shape);
+            vars.Add(new TruthVariable(a.Name, times, t));
+        }
+        return new TruthSet(path, grid, vars);
+    }
 
     /// <summary>netCDF with variables of dims (time, lat, lon) and a CF time coordinate.</summary>
     public static TruthSet FromNetCdf(string path)
@@ -142,5 +183,35 @@ public static class TruthReader
             vars.Add(new TruthVariable(g.Key, byTime.Select(x => x.Key).ToArray(), t));
         }
         return new TruthSet(source, grid, vars);
+    }
+}
+
+/// <summary>CF coordinates of a zarr store (units and calendar in the array attributes).</summary>
+internal static class ZarrCoordinates
+{
+    public static double[] Values(ZarrStore store, string name)
+    {
+        if (!store.HasArray(name)) throw new EnsembleException($"{store.Path}: coordinate array '{name}' is missing");
+        return store.OpenArray(name).ReadAll();
+    }
+
+    static string Units(ZarrStore store, string name) =>
+        store.OpenArray(name).Attributes["units"]?.GetValue<string>()
+        ?? throw new EnsembleException($"{store.Path}: coordinate '{name}' has no units attribute");
+
+    public static DateTime[] Times(ZarrStore store, string name)
+    {
+        var values = Values(store, name);
+        string? calendar = store.OpenArray(name).Attributes["calendar"]?.GetValue<string>();
+        return CfTimeUnits.Parse(Units(store, name), calendar, $"{store.Path}: {name}").Decode(values, $"{store.Path}: {name}");
+    }
+
+    public static TimeSpan[] Durations(ZarrStore store, string name)
+    {
+        var values = Values(store, name);
+        string units = Units(store, name);
+        var unit = CfTimeUnits.IsTimeUnits(units) ? null : CfTimeUnits.ParseUnit(units);
+        if (unit is null) throw new EnsembleException($"{store.Path}: coordinate '{name}' units '{units}' are not a duration unit");
+        return values.Select(v => CfTimeUnits.Duration(v, unit.Value)).ToArray();
     }
 }
