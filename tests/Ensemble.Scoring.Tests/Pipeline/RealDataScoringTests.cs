@@ -44,6 +44,31 @@ public class RealDataScoringTests(ITestOutputHelper output)
         Assert.Equal(agg.Value, perInit.Value, 12);   // one initial time: the aggregate is that time's score
     }
 
+    /// <summary>Several GRIB files at once: variables named t500/t850/msl/u10m; msl RMSE against plain loops over the decoded fields.</summary>
+    [SkippableFact]
+    public void Several_grib_files_give_named_variables_and_msl_rmse_matches_loops()
+    {
+        string dirFc = Shared.Require("data/verification/ifs_fc_20160925_00z_step0_120");
+        string dirAn = Shared.Require("data/verification/ifs_an_20160925_20161001_12h");
+        string[] files = ["t_pl.grib", "msl_sfc.grib", "10u_sfc.grib"];
+        using var fc = ForecastReader.FromGrib(files.Select(f => Path.Combine(dirFc, f)).ToArray());
+        using var an = TruthReader.FromGrib(files.Select(f => Path.Combine(dirAn, f)).ToArray());
+        Assert.Equal(["msl", "t500", "t850", "u10m"], fc.Variables.Keys.Order(StringComparer.Ordinal));
+        var rows = ScorePipeline.Score(fc, an, ["rmse"], ScoreWeighting.None);
+        Assert.Equal(4 * 2 * 2, rows.Count);   // 4 variables × 2 leads × (1 init + aggregate)
+
+        double[] f120, a120;
+        using (var f = GribFile.Open(Path.Combine(dirFc, "msl_sfc.grib")))
+            f120 = f.Messages.Single(m => m.Step == TimeSpan.FromHours(120)).Values();
+        using (var a = GribFile.Open(Path.Combine(dirAn, "msl_sfc.grib")))
+            a120 = a.Messages.Single(m => m.ValidTime == new DateTime(2016, 9, 30)).Values();
+        double expected = Math.Sqrt(f120.Zip(a120, (x, y) => (x - y) * (x - y)).Average());
+        var r = rows.Single(r => r.Variable == "msl" && r.LeadTimeHours == 120 && r.IsAggregate);
+        output.WriteLine($"msl +120 h rmse {r.Value:R} Pa (loops {expected:R})");
+        Assert.True(Math.Abs(r.Value - expected) <= 1e-9 * expected, $"{r.Value} vs {expected}");
+        Assert.InRange(expected, 10, 2000);
+    }
+
     [SkippableFact]
     public void Deterministic_forecast_refuses_ensemble_metrics()
     {
