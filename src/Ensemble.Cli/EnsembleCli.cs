@@ -59,6 +59,7 @@ public static class EnsembleCli
         SpectrumCommand.Create(wrap),
         ForecastCommand.Create(wrap),
         TrainCommand.Create(wrap),
+        InspectCommand.Create(wrap),
     ];
 
     static string OneLine(string s) => System.Text.RegularExpressions.Regex.Replace(s, @"\s*\r?\n\s*", " ").Trim();
