@@ -130,6 +130,39 @@ public sealed class SphericalFourierNeuralOperatorNet : nn.Module<Tensor, Tensor
     public Tensor Forward(Tensor x, Action<string, Tensor>? tap)
     {
         CheckInput(x);
+        long batch = x.shape[0];
+        long chunk = tap is null ? ChunkFor(x) : batch;
+        if (batch <= chunk) return ForwardBatch(x, tap);
+        // Cache blocking over members: on CPU a whole batch of full-grid activations streams from memory at every
+        // pointwise layer, while one member's stays cache-resident (measured: docs/benchmarks.md, SFNO inference).
+        using var scope = torch.NewDisposeScope();
+        var parts = new List<Tensor>();
+        for (long s = 0; s < batch; s += chunk)
+            parts.Add(ForwardBatch(x.narrow(0, s, Math.Min(chunk, batch - s)), null));
+        return torch.cat(parts, 0).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Members run through the network together; null (default) picks, on CPU, as many as keep the widest activation
+    /// of the full grid within <see cref="ChunkBytes"/> (at least one), and the whole batch on other devices.
+    /// The result does not depend on it (members never interact).
+    /// </summary>
+    public int? MembersPerChunk { get; set; }
+
+    /// <summary>Activation budget per chunk for the automatic <see cref="MembersPerChunk"/>.</summary>
+    public const long ChunkBytes = 32L << 20;
+
+    long ChunkFor(Tensor x)
+    {
+        if (MembersPerChunk is { } n) return Math.Max(1, n);
+        if (x.device_type != DeviceType.CPU) return x.shape[0];
+        long widest = new[] { Config.EmbedDim, Config.MlpHidden, Config.EncoderHidden, Config.DecoderHidden }.Max();
+        long perMember = widest * Config.ImgShapeX * Config.ImgShapeY * (Precision.ParamDType == ScalarType.Float64 ? 8 : 4);
+        return Math.Max(1, ChunkBytes / perMember);
+    }
+
+    Tensor ForwardBatch(Tensor x, Action<string, Tensor>? tap)
+    {
         using var scope = torch.NewDisposeScope();
         var compute = Precision.ComputeDType;
         var xc = x.to(compute);
