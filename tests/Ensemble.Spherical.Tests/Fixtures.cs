@@ -1,5 +1,4 @@
-using System.Runtime.InteropServices;
-using System.Text;
+using Ensemble.Data.Npy;
 using Ensemble.TestSupport;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -10,46 +9,19 @@ namespace Ensemble.Spherical.Tests;
 /// <summary>Loads the torch-harmonics fixtures of shared/fixtures/sht (skips when absent).</summary>
 internal static class Fixtures
 {
-    /// <summary>
-    /// The fixture as a float64/complex128 tensor. The fixtures are little-endian C-order .npy files of dtype
-    /// &lt;f8 or &lt;c16; this reader (instead of Ensemble.Data's) keeps the spherical tests independent of the
-    /// data layer, which the spherical core must not depend on.
-    /// </summary>
+    /// <summary>The fixture as a float64/complex128 tensor (read with the project's NPY reader).</summary>
     public static Tensor Tensor(string name)
     {
-        var (descr, shape, data) = ReadNpy(Shared.Require($"fixtures/sht/{name}"));
-        var t = torch.empty(shape, dtype: descr == "<c16" ? ScalarType.ComplexFloat64 : ScalarType.Float64);
-        t.bytes = data;
-        return t;
+        var a = NpyFile.Read(Shared.Require($"fixtures/sht/{name}"));
+        Assert.True(a.Descr is "<f8" or "<c16", $"{name}: dtype {a.Descr}");
+        return a.ToTensor();
     }
 
     public static double[] Doubles(string name)
     {
-        var (descr, _, data) = ReadNpy(Shared.Require($"fixtures/sht/{name}"));
-        Assert.Equal("<f8", descr);
-        return MemoryMarshal.Cast<byte, double>(data).ToArray();
-    }
-
-    static (string Descr, long[] Shape, byte[] Data) ReadNpy(string path)
-    {
-        byte[] all = File.ReadAllBytes(path);
-        Assert.True(all.Length > 10 && all[0] == 0x93 && Encoding.ASCII.GetString(all, 1, 5) == "NUMPY", $"{path}: not an npy file");
-        int major = all[6];
-        int headerLen = major == 1 ? BitConverter.ToUInt16(all, 8) : BitConverter.ToInt32(all, 8);
-        int start = major == 1 ? 10 : 12;
-        string header = Encoding.ASCII.GetString(all, start, headerLen);
-        string descr = Between(header, "'descr': '", "'");
-        Assert.True(descr is "<f8" or "<c16", $"{path}: dtype {descr}");
-        Assert.Contains("'fortran_order': False", header);
-        string dims = Between(header, "'shape': (", ")");
-        long[] shape = dims.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(long.Parse).ToArray();
-        return (descr, shape, all[(start + headerLen)..]);
-    }
-
-    static string Between(string s, string a, string b)
-    {
-        int i = s.IndexOf(a, StringComparison.Ordinal) + a.Length;
-        return s[i..s.IndexOf(b, i, StringComparison.Ordinal)];
+        var a = NpyFile.Read(Shared.Require($"fixtures/sht/{name}"));
+        Assert.Equal("<f8", a.Descr);
+        return a.ToDoubles();
     }
 
     /// <summary>‖a − b‖/‖b‖ over all (real or complex) elements, in float64.</summary>
