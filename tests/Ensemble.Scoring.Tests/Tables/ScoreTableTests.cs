@@ -22,7 +22,7 @@ public class ScoreTableTests
     }
 
     [Fact]
-    public void Parquet_and_csv_round_trip_every_column_exactly()
+    public async Task Parquet_and_csv_round_trip_every_column_exactly()
     {
         using var dir = new TempDir();
         var table = Sample();
@@ -37,6 +37,10 @@ public class ScoreTableTests
         Assert.Equal(table.Rows, fromCsv.Rows);
         Assert.Equal("fortin", fromParquet.Metadata["ssr_correction"]);
         Assert.Equal(string.Join(',', ScoreTable.Columns), File.ReadLines(csv).First());
+        // The Parquet schema carries the snake_case column names other tools (pandas, polars) will see.
+        using var fs = File.OpenRead(dir.File("scores.parquet"));
+        var schema = await Parquet.ParquetReader.ReadSchemaAsync(fs);
+        Assert.Equal(ScoreTable.Columns, schema.GetDataFields().Select(f => f.Name).ToArray());
     }
 
     [Fact]
