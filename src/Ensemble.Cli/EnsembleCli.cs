@@ -60,6 +60,7 @@ public static class EnsembleCli
         ForecastCommand.Create(wrap),
         TrainCommand.Create(wrap),
         InspectCommand.Create(wrap),
+        ScoreCommand.Create(wrap),
     ];
 
     static string OneLine(string s) => System.Text.RegularExpressions.Regex.Replace(s, @"\s*\r?\n\s*", " ").Trim();

@@ -1,0 +1,75 @@
+using System.CommandLine;
+using Ensemble.Core;
+using Ensemble.Data;
+using Ensemble.Scoring.Pipeline;
+using Ensemble.Scoring.Tables;
+
+namespace Ensemble.Cli.Commands;
+
+/// <summary>`ensemble score`: one scoring pipeline for our ensembles and for baselines (netCDF-4, zarr, GRIB).</summary>
+public static class ScoreCommand
+{
+    public static Command Create(Func<ParseResult, Func<CommandContext, int>, int> wrap)
+    {
+        var forecast = new Option<string[]>("--forecast", "-f") { Description = "Forecast: our netCDF-4/zarr layout (ensemble, time, lead_time, lat, lon) or GRIB file(s) (IFS ENS style)", Required = true, AllowMultipleArgumentsPerToken = true };
+        var truth = new Option<string[]>("--truth", "-t") { Description = "Truth: netCDF-4/zarr (time, lat, lon) per variable or GRIB analyses", AllowMultipleArgumentsPerToken = true };
+        var baseline = new Option<string[]>("--baseline", "-b") { Description = "Baseline forecast(s) scored the same way (repeat for several)" };
+        var model = new Option<string?>("--model") { Description = "Name of the forecast model in the table (default: the file's 'model' attribute or name)" };
+        var metrics = new Option<string>("--metrics", "-m") { Description = $"Comma-separated: {string.Join(",", ScorePipeline.Metrics)}", DefaultValueFactory = _ => "crps,rmse,spread,ssr" };
+        var weighting = new Option<string>("--weighting", "-w") { Description = "Latitude weighting: coslat (normalised to mean 1), cellarea or none", DefaultValueFactory = _ => "coslat" };
+        var output = new Option<FileInfo>("--output", "-o") { Description = "Score table (.parquet; the same table as .csv is written beside it)", Required = true };
+        var cmd = new Command("score", "Score forecasts (and baselines) against truth: CRPS, RMSE, spread, spread-skill, EFI → Parquet + CSV")
+        {
+            forecast, truth, baseline, model, metrics, weighting, output,
+        };
+        cmd.SetAction(parse => wrap(parse, ctx => Run(ctx, ctx.Get(forecast), ctx.Parse.GetValue(truth), ctx.Parse.GetValue(baseline) ?? [],
+            ctx.Parse.GetValue(model), ctx.Get(metrics), ctx.Get(weighting), ctx.Get(output).FullName)));
+        return cmd;
+    }
+
+    public static int Run(CommandContext ctx, string[] forecastPaths, string[]? truthPaths, string[] baselines, string? model,
+        string metricList, string weightingName, string output)
+    {
+        if (!output.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase))
+            throw new EnsembleException($"--output {output}: expected a .parquet file (a .csv is written beside it)");
+        var metrics = metricList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var unknown = metrics.Where(m => !ScorePipeline.Metrics.Contains(m)).ToList();
+        if (unknown.Count > 0) throw new EnsembleException($"--metrics: unknown metric(s) {string.Join(", ", unknown)} (known: {string.Join(", ", ScorePipeline.Metrics)})");
+        var weighting = ScorePipeline.ParseWeighting(weightingName);
+        using var truth = truthPaths is { Length: > 0 } ? OpenTruth(truthPaths) : null;
+        var rows = new List<ScoreRow>();
+        var sources = new List<(string[] Paths, string? Model)> { (forecastPaths, model) };
+        sources.AddRange(baselines.Select(b => (new[] { b }, (string?)null)));
+        foreach (var (paths, name) in sources)
+        {
+            using var f = OpenForecast(paths, name);
+            if (truth != null)
+            {
+                var skipped = f.Variables.Keys.Where(v => !truth.Variables.ContainsKey(v)).ToList();
+                if (skipped.Count > 0) ctx.Log.Warning("{Model}: no truth for {Variables}; not scored", f.Model, string.Join(", ", skipped));
+            }
+            var scored = ScorePipeline.Score(f, truth, f.IsDeterministic ? metrics.Where(m => m == "rmse").ToArray() : metrics, weighting);
+            ctx.Log.Information("{Model}: {Rows} score rows ({Members} member(s), {Variables})", f.Model, scored.Count,
+                f.Variables.Values.FirstOrDefault()?.Members ?? 0, string.Join(", ", f.Variables.Keys));
+            rows.AddRange(scored);
+        }
+        var table = new ScoreTable(rows);
+        table.Metadata["ssr_correction"] = ScorePipeline.SsrCorrectionNote;
+        table.Metadata["weighting"] = ScorePipeline.Name(weighting);
+        string csv = table.WriteParquetAndCsv(output);
+        foreach (var line in ScoreTable.Summarise(table.ToDataFrame()).ToString().Split('\n').Take(40))
+            ctx.Out.WriteLine(line.TrimEnd());
+        ctx.Log.Information("Wrote {Rows} rows to {Parquet} and {Csv}", rows.Count, output, csv);
+        return EnsembleCli.Ok;
+    }
+
+    static ForecastSet OpenForecast(string[] paths, string? model) =>
+        paths.Length > 1 || (paths.Length == 1 && File.Exists(paths[0]) && FileFormats.Detect(paths[0]) == FileFormat.Grib)
+            ? ForecastReader.FromGrib(paths, model)
+            : ForecastReader.Open(paths[0], model);
+
+    static TruthSet OpenTruth(string[] paths) =>
+        paths.Length > 1 || (File.Exists(paths[0]) && FileFormats.Detect(paths[0]) == FileFormat.Grib)
+            ? TruthReader.FromGrib(paths)
+            : TruthReader.Open(paths[0]);
+}
