@@ -61,6 +61,7 @@ public static class EnsembleCli
         TrainCommand.Create(wrap),
         InspectCommand.Create(wrap),
         ScoreCommand.Create(wrap),
+        WorldCommand.Create(wrap),
     ];
 
     static string OneLine(string s) => System.Text.RegularExpressions.Regex.Replace(s, @"\s*\r?\n\s*", " ").Trim();
