@@ -45,7 +45,7 @@ public static class SfnoBenchmark
         Console.WriteLine($"# SFNO inference benchmark: torch {torch.__version__}, threads {torch.get_num_threads()}, float32, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         Console.WriteLine($"load average before: {LoadAverage()}");
         double mm0 = MatmulGflops();
-        Console.WriteLine($"float32 matmul 2048² (2 threads): {mm0:F1} GFLOP/s");
+        Console.WriteLine($"float32 matmul 2048² ({opts.Threads} threads): {mm0:F1} GFLOP/s");
         Console.WriteLine();
 
         var results = new List<(Case C, int Batch, ChildResult R)>();
