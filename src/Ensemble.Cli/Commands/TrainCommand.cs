@@ -39,7 +39,7 @@ public static class TrainCommand
         int total = cfg.Training.Stages.Sum(s => s.Epochs);
         var result = ProgressReporter.Run(ctx.Err, "training", update =>
         {
-            var progress = new InlineProgress<TrainingProgress>(p =>
+            var progress = new SyncProgress<TrainingProgress>(p =>
             {
                 update($"epoch {p.Epoch + 1}/{p.TotalEpochs} loss {p.Loss:G3}", p.Epoch * (double)p.StepsPerEpoch + p.Step, (double)p.TotalEpochs * p.StepsPerEpoch);
                 if (p.Finished is { } e)
@@ -52,12 +52,6 @@ public static class TrainCommand
         ctx.Log.Information("Best validation loss {Loss:G4} at epoch {Epoch}; checkpoint {Ckpt}, package {Package}",
             result.BestValidationLoss, result.BestEpoch, Path.Combine(outputDir, TrainingRun.CheckpointFile), Path.Combine(outputDir, TrainingRun.PackageFolder));
         return EnsembleCli.Ok;
-    }
-
-    /// <summary>IProgress that reports synchronously (Progress&lt;T&gt; would post to the thread pool).</summary>
-    sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }
 

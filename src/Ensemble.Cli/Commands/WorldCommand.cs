@@ -28,16 +28,11 @@ public static class WorldCommand
         var sink = new MakaniWorldSink(outputDir, validationFromYear);
         ProgressReporter.Run(ctx.Err, "world", update =>
         {
-            var progress = new Inline<WorldProgress>(p => update($"{p.Phase} {p.ModelTime:yyyy-MM-dd HH}Z", p.Written, p.Total));
+            var progress = new SyncProgress<WorldProgress>(p => update($"{p.Phase} {p.ModelTime:yyyy-MM-dd HH}Z", p.Written, p.Total));
             WorldSimulator.Run(cfg, sink, progress);
             return 0;
         });
         ctx.Log.Information("Wrote {Count} 6-hourly states to {Output}", cfg.OutputCount, outputDir);
         return EnsembleCli.Ok;
-    }
-
-    sealed class Inline<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }
