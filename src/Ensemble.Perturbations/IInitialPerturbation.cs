@@ -10,7 +10,9 @@ namespace Ensemble.Perturbations;
 /// <param name="InitTime">Initial time t₀ (UTC).</param>
 /// <param name="PairSeeds">One seed per ± pair, derived by the runner from (campaign seed, checkpoint, initial time, pair index).</param>
 /// <param name="Model">The checkpoint the members run with (bred vectors breed with it); null for model-free methods.</param>
-/// <param name="Analyses">Earlier analyses [C, H, W] by valid time (the breeding cycle reads t₀−18 h … t₀); null when unavailable.</param>
+/// <param name="Analyses">Earlier analyses [C, H, W] by valid time (the breeding cycle reads t₀−18 h … t₀); null when unavailable.
+/// The method only reads the returned tensors and calls this inside its own dispose scope: tensors the callback creates
+/// during the call are released when the call ends (a callback that caches must detach its cache from the scope).</param>
 public sealed record PerturbationRequest(
     Tensor Analysis,
     DateTime InitTime,
@@ -29,4 +31,10 @@ public interface IInitialPerturbation
 
     /// <summary>δ for every pair: [P, C, H, W] float64 in physical units, P = request.PairSeeds.Count. Caller disposes.</summary>
     Tensor Perturbations(PerturbationRequest request);
+
+    /// <summary>Channel indices clipped to ≥ 0 after adding ±δ (pass to <c>CentredPairs.Members</c>).</summary>
+    IReadOnlyList<int> NonNegativeChannels => [];
+
+    /// <summary>What to record in the output metadata (method, amplitudes, timing variant, noise parameters).</summary>
+    IReadOnlyDictionary<string, string> Attributes => new Dictionary<string, string> { ["perturbation"] = Name };
 }
