@@ -147,7 +147,7 @@ public class NetCdfLayoutScoringTests
         Assert.All(rows, r => Assert.Equal(24.0, r.LeadTimeHours));
         Assert.Equal("2024-01-01T00:00:00", rows[0].InitTime);
 
-        var e = Assert.Throws<EnsembleException>(() => ScorePipeline.Score(fc, truth, ["brier"], ScoreWeighting.None));
+        var e = Assert.Throws<EnsembleException>(() => ScorePipeline.Score(fc, truth, ["bogus"], ScoreWeighting.None));
         Assert.Contains("unknown metric", e.Message);
 
         // No verifying time at all: an error, not an empty table.
