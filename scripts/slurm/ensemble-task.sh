@@ -24,11 +24,11 @@ if [ -n "${ENSEMBLE_RANKS:-}" ]; then
 fi
 
 args=(run --config "$ENSEMBLE_CONFIG")
-# A task given exactly one GPU by Slurm (--gpus-per-task=1 binds CUDA_VISIBLE_DEVICES per task) sees it as
-# cuda:0 whatever its SLURM_LOCALID; the runner's `auto` would pick cuda:SLURM_LOCALID.
-if [ -n "${CUDA_VISIBLE_DEVICES:-}" ] && [[ "$CUDA_VISIBLE_DEVICES" != *,* ]] && [ "${CUDA_VISIBLE_DEVICES}" != NoDevFiles ]; then
-  args+=("device=cuda:0")
-fi
+# The device is the config's (`device: auto` = cuda:(SLURM_LOCALID mod visible GPUs), so a task that Slurm bound
+# to one GPU with --gpus-per-task=1 uses it as cuda:0). It is not overridden here: the config, device included,
+# is hashed into run.json, and every rank and every re-run must present the same one.
+# libtorch's CPU threads: the cores Slurm gave this task, not every core of the node (shared by the node's tasks).
+if [ -n "${SLURM_CPUS_PER_TASK:-}" ] && [ -z "${OMP_NUM_THREADS:-}" ]; then export OMP_NUM_THREADS="$SLURM_CPUS_PER_TASK"; fi
 extra=()
 [ -n "${ENSEMBLE_RUN_ARGS:-}" ] && read -r -a extra <<<"$ENSEMBLE_RUN_ARGS"
 

@@ -28,7 +28,7 @@ log() { echo "local-cluster: $*" >&2; }
 
 have_packages() {
   command -v slurmctld >/dev/null && command -v slurmd >/dev/null && command -v sbatch >/dev/null \
-    && [ -e /usr/lib/x86_64-linux-gnu/slurm-wlm/auth_none.so ] || [ -n "$(ls /usr/lib/*/slurm-wlm/auth_none.so 2>/dev/null)" ]
+    && compgen -G '/usr/lib/*/slurm-wlm/auth_none.so' >/dev/null
 }
 
 install_packages() {

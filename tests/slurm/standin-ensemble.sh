@@ -47,7 +47,7 @@ cmd_run() {
   start=$(( rank * per )); [ "$start" -gt "$items" ] && start=$items
   end=$(( start + per )); [ "$end" -gt "$items" ] && end=$items
   mkdir -p "$done_dir" "$item_dir"
-  echo "$items" >"$path/plan.txt.$$" && mv -f "$path/plan.txt.$$" "$path/plan.txt"
+  printf '{"items": %d}\n' "$items" >"$path/run.json.$$" && mv -f "$path/run.json.$$" "$path/run.json"
   echo "standin: rank $rank of $world ($src), items $start … $((end - 1)) of $items, pid $$" >&2
   for (( k = start; k < end; k++ )); do
     local marker; marker="$(printf '%s/item_%06d.done' "$done_dir" "$k")"
@@ -66,8 +66,8 @@ cmd_run() {
 cmd_merge() {
   [ "${1:-}" = --input ] && [ -n "${2:-}" ] || die "merge: usage merge --input DIR"
   local dir="$2" f n=0
-  [ -f "$dir/plan.txt" ] || die "$dir: no plan.txt (nothing ran)"
-  local items k; items="$(cat "$dir/plan.txt")"
+  [ -f "$dir/run.json" ] || die "$dir: no run.json (nothing ran)"
+  local items k; items="$(grep -o '[0-9][0-9]*' "$dir/run.json")"
   for (( k = 0; k < items; k++ )); do
     [ -e "$(printf '%s/state/item_%06d.done' "$dir" "$k")" ] || die "$dir: item $k of $items is not finished"
   done

@@ -3,15 +3,18 @@
 #   1. single process:   ensemble run --config C output.path=W/single;  ensemble merge --input W/single
 #   2. 2 srun tasks:     scripts/slurm/submit.sh C --tasks 2  (+ merge job, afterok)
 #   3. 2-element array:  scripts/slurm/submit.sh C --array 2  (+ merge job, afterok)
-#   4. kill and resume:  2 srun tasks without merge; rank 1's process is SIGKILLed mid-run; the job fails;
+#   4. kill and resume:  2 srun tasks without merge; rank 1's process is SIGKILLed once it has finished one of its
+#                        work items but not all; the job fails; merging then must fail;
 #                        only rank 1 is resubmitted (submit.sh --only 1) with the merge chained
 # and requires 2, 3 and 4 to give the single-process statistics and fields byte for byte.
 #
 #   tests/slurm/test-slurm.sh [--bin ENSEMBLE] [--config RUN_CONFIG.yaml]
 #
+# Without a config it first makes a tiny real campaign with the same executable (ensemble world simulate,
+# ensemble train ×2, a run config with 8 work items).
+#
 # Environment: ENSEMBLE_BIN, ENSEMBLE_SLURM_CONFIG (same as the options); ENSEMBLE_SLURM_TIMEOUT (seconds per
-# wait, default 1200); ENSEMBLE_SLURM_KILL_AFTER (seconds rank 1 runs before it is killed, default 2);
-# ENSEMBLE_SLURM_WORKLOAD=standin runs tests/slurm/standin-ensemble.sh instead of the engine (machinery only);
+# wait, default 1200); ENSEMBLE_SLURM_WORKLOAD=standin runs tests/slurm/standin-ensemble.sh instead of the engine (machinery only);
 # ENSEMBLE_SLURM_KEEP_WORK=1 keeps the work folder. The run config's output.path is overridden per run
 # (output.path=DIR), so the config may point anywhere.
 # Exit: 0 passed (or "SKIP: ..." when the Debian SLURM packages cannot be installed), 1 failed.
@@ -29,7 +32,6 @@ while [ $# -gt 0 ]; do
   esac
 done
 timeout_s="${ENSEMBLE_SLURM_TIMEOUT:-1200}"
-kill_after="${ENSEMBLE_SLURM_KILL_AFTER:-2}"
 
 say() { echo "test-slurm: $*" >&2; }
 t0=$(date +%s)
@@ -43,10 +45,50 @@ if [ "${ENSEMBLE_SLURM_WORKLOAD:-}" = standin ]; then
   printf 'items: 7\nseconds_per_item: 1\noutput:\n  path: %s/unused\n' "$work" >"$config"
 fi
 [ -n "$bin" ] || { say "no ensemble executable: give --bin or ENSEMBLE_BIN"; exit 1; }
-[ -n "$config" ] || { say "no run config: give --config or ENSEMBLE_SLURM_CONFIG"; exit 1; }
 bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
-config="$(cd "$(dirname "$config")" && pwd)/$(basename "$config")"
 [ -x "$bin" ] || { say "$bin is not executable"; exit 1; }
+
+# Without a config: a tiny real campaign made with the CLI — a 16×32 world (2000-12-24 … 2001-01-09: 2000 trains,
+# 2001 verifies) and two 1-layer checkpoints; 2 checkpoints × 2 initial times × 2 pair blocks = 8 work items.
+make_campaign() {
+  local d="$work/campaign" k
+  mkdir -p "$d"
+  sed -e 's/^nlat:.*/nlat: 16/' -e 's/^nlon:.*/nlon: 32/' -e 's/^lmax:.*/lmax: 11/' -e 's/^mmax:.*/mmax: 11/' \
+      -e 's/^dt:.*/dt: 1800/' -e 's/^spinup_days:.*/spinup_days: 3/' -e 's/^days:.*/days: 16/' \
+      -e 's/^start:.*/start: 2000-12-24T00:00:00Z/' "$repo/configs/world-small.yaml" >"$d/world.yaml"
+  "$bin" world simulate --config "$d/world.yaml" --output "$d/world" >"$d/world.log" 2>&1 \
+    || { tail -20 "$d/world.log" >&2; return 1; }
+  for k in 0 1; do
+    "$bin" train --config "$repo/configs/train-small.yaml" --data "$d/world" --seed $((k + 1)) --output "$d/ckpt$k" \
+      --device cpu model.embed_dim=8 model.num_layers=1 "training.stages=[{epochs: 1, rollout_steps: 1, learning_rate: 3.0e-3}]" \
+      training.steps_per_epoch=4 training.validation_samples=2 training.batch_size=2 >"$d/train$k.log" 2>&1 \
+      || { tail -20 "$d/train$k.log" >&2; return 1; }
+  done
+  cat >"$d/run.yaml" <<EOF
+name: slurm-test
+seed: 11
+models: ['$d/ckpt0/package', '$d/ckpt1/package']
+initial_conditions:
+  path: '$d/world/valid'
+  times: ['2001-01-01T00:00:00', '2001-01-02T00:00:00']
+steps: 4
+members: {pairs: 2, control: true}
+pairs_per_item: 1
+batch_size: 2
+device: cpu
+perturbation:
+  method: gaussian
+  amplitudes: {z: 5.0, u: 0.5, v: 0.5}
+output: {path: '$work/unused', format: zarr, variables: [z, u]}
+EOF
+  echo "$d/run.yaml"
+}
+if [ -z "$config" ]; then
+  say "no run config given: making a tiny campaign with $bin ..."
+  config="$(make_campaign)" || { say "could not make the tiny campaign"; exit 1; }
+  say "tiny campaign ready after $(elapsed): $config"
+fi
+config="$(cd "$(dirname "$config")" && pwd)/$(basename "$config")"
 [ -f "$config" ] || { say "$config not found"; exit 1; }
 
 export ENSEMBLE_SLURM_DIR="$work/cluster"
@@ -144,13 +186,30 @@ while [ -z "$pid" ] && [ "$(date +%s)" -lt "$deadline" ]; do
   pid="$( { sed -n 's/^ *1: ensemble-task: .* pid \([0-9]*\):.*/\1/p' "$out" 2>/dev/null || true; } | head -1)"
   [ -n "$pid" ] || sleep 0.2
 done
-killed=0
+# Rank 1 of 2 owns items [⌈N/2⌉, N) (N from run.json): kill it once it has finished at least one of them, so
+# the kill lands mid-run, between items or inside one.
+rank1_done() {
+  local n per k c=0
+  n="$( { grep -o '"items": *[0-9]*' "$work/killed/run.json" 2>/dev/null || true; } | grep -o '[0-9]*$' || true)"
+  [ -n "$n" ] || { echo "0 ?"; return; }
+  per=$(( (n + 1) / 2 ))
+  for (( k = per; k < n; k++ )); do [ -e "$(printf '%s/killed/state/item_%06d.done' "$work" "$k")" ] && c=$((c + 1)); done
+  echo "$c $(( n - per ))"
+}
+killed=0 done_items=0 total_items="?"
 if [ -n "$pid" ]; then
-  sleep "$kill_after"
+  while [ "$(date +%s)" -lt "$deadline" ] && [ -d "/proc/$pid" ]; do
+    read -r done_items total_items < <(rank1_done)
+    [ "$done_items" -ge 1 ] && break
+    sleep 0.1
+  done
   # Only if it is still rank 1 of this job (its environment says so) and still running.
   if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "SLURM_JOB_ID=$job" \
      && tr '\0' '\n' <"/proc/$pid/environ" | grep -qx "SLURM_PROCID=1"; then
-    kill -KILL "$pid" && killed=1 && say "killed rank 1 (pid $pid) of job $job after $kill_after s"
+    kill -KILL "$pid" && killed=1
+    read -r done_items total_items < <(rank1_done)
+    say "killed rank 1 (pid $pid) of job $job with $done_items of its $total_items items done"
+    [ "$done_items" != "$total_items" ] || { say "rank 1 had already finished all its items"; killed=0; }
   fi
 fi
 state="$(wait_job "$job")"
@@ -175,7 +234,7 @@ if [ "$killed" = 1 ] && grep -qE 'FAILED|CANCELLED' <<<"$state"; then
     fail "resume: rerun job $rerun_job $rerun_state, merge job $merge_job $merge_state"; show_logs
   fi
 else
-  fail "kill: could not kill rank 1 mid-run (pid '${pid:-none}', job $job ended $state); a bigger campaign or a smaller ENSEMBLE_SLURM_KILL_AFTER helps"
+  fail "kill: could not kill rank 1 mid-run (pid '${pid:-none}', job $job ended $state); a bigger campaign helps"
   show_logs
 fi
 
