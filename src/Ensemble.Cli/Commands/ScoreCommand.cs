@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Ensemble.Core;
 using Ensemble.Data;
+using Ensemble.Scoring.Climate;
 using Ensemble.Scoring.Pipeline;
 using Ensemble.Scoring.Tables;
 
@@ -18,17 +19,26 @@ public static class ScoreCommand
         var metrics = new Option<string>("--metrics", "-m") { Description = $"Comma-separated: {string.Join(",", ScorePipeline.Metrics)}", DefaultValueFactory = _ => "crps,rmse,spread,ssr" };
         var weighting = new Option<string>("--weighting", "-w") { Description = "Latitude weighting: coslat (normalised to mean 1), cellarea or none", DefaultValueFactory = _ => "coslat" };
         var output = new Option<FileInfo>("--output", "-o") { Description = "Score table (.parquet; the same table as .csv is written beside it)", Required = true };
-        var cmd = new Command("score", "Score forecasts (and baselines) against truth: CRPS, RMSE, spread, spread-skill, EFI → Parquet + CSV")
+        var climate = new Option<FileInfo?>("--climate") { Description = "M-climate .npz from 'ensemble climate build' (needed for efi)" };
+        var percentile = new Option<double>("--event-percentile") { Description = "Truth percentile defining the extreme event of brier, twcrps, reliability and roc (>= 50: above, < 50: below)", DefaultValueFactory = _ => 95 };
+        var seed = new Option<long>("--rank-seed") { Description = "Seed of the rank histogram's random tie break", DefaultValueFactory = _ => 0 };
+        var extras = new Option<DirectoryInfo?>("--extras") { Description = "Folder for score maps (EFI of the first initial time per lead) used by 'ensemble report --extras'" };
+        var cmd = new Command("score", "Score forecasts (and baselines) against truth: CRPS, RMSE, spread, spread-skill, rank histograms, spectra, EFI, event Brier/twCRPS/reliability/ROC → Parquet + CSV")
         {
-            forecast, truth, baseline, model, metrics, weighting, output,
+            forecast, truth, baseline, model, metrics, weighting, output, climate, percentile, seed, extras,
         };
         cmd.SetAction(parse => wrap(parse, ctx => Run(ctx, ctx.Get(forecast), ctx.Parse.GetValue(truth), ctx.Parse.GetValue(baseline) ?? [],
-            ctx.Parse.GetValue(model), ctx.Get(metrics), ctx.Get(weighting), ctx.Get(output).FullName)));
+            ctx.Parse.GetValue(model), ctx.Get(metrics), ctx.Get(weighting), ctx.Get(output).FullName,
+            ctx.Parse.GetValue(climate)?.FullName, ctx.Get(percentile), ctx.Get(seed), ctx.Parse.GetValue(extras)?.FullName)));
         return cmd;
     }
 
     public static int Run(CommandContext ctx, string[] forecastPaths, string[]? truthPaths, string[] baselines, string? model,
-        string metricList, string weightingName, string output)
+        string metricList, string weightingName, string output) =>
+        Run(ctx, forecastPaths, truthPaths, baselines, model, metricList, weightingName, output, null, 95, 0, null);
+
+    public static int Run(CommandContext ctx, string[] forecastPaths, string[]? truthPaths, string[] baselines, string? model,
+        string metricList, string weightingName, string output, string? climatePath, double eventPercentile, long rankSeed, string? extrasDir)
     {
         if (!output.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase))
             throw new EnsembleException($"--output {output}: expected a .parquet file (a .csv is written beside it)");
@@ -36,6 +46,16 @@ public static class ScoreCommand
         var unknown = metrics.Where(m => !ScorePipeline.Metrics.Contains(m)).ToList();
         if (unknown.Count > 0) throw new EnsembleException($"--metrics: unknown metric(s) {string.Join(", ", unknown)} (known: {string.Join(", ", ScorePipeline.Metrics)})");
         var weighting = ScorePipeline.ParseWeighting(weightingName);
+        if (metrics.Contains("efi") && climatePath is null)
+            throw new EnsembleException("--metrics efi needs --climate (build one with 'ensemble climate build')");
+        var maps = new List<ScoreMap>();
+        var options = new ScoreOptions
+        {
+            Climate = climatePath is null ? null : ModelClimateFile.Open(climatePath),
+            EventPercentile = eventPercentile,
+            RankSeed = rankSeed,
+            Maps = extrasDir is null ? null : maps,
+        };
         using var truth = truthPaths is { Length: > 0 } ? OpenTruth(truthPaths) : null;
         var rows = new List<ScoreRow>();
         var sources = new List<(string[] Paths, string? Model)> { (forecastPaths, model) };
@@ -48,7 +68,7 @@ public static class ScoreCommand
                 var skipped = f.Variables.Keys.Where(v => !truth.Variables.ContainsKey(v)).ToList();
                 if (skipped.Count > 0) ctx.Log.Warning("{Model}: no truth for {Variables}; not scored", f.Model, string.Join(", ", skipped));
             }
-            var scored = ScorePipeline.Score(f, truth, f.IsDeterministic ? metrics.Where(m => m == "rmse").ToArray() : metrics, weighting);
+            var scored = ScorePipeline.Score(f, truth, f.IsDeterministic ? metrics.Where(m => m == "rmse").ToArray() : metrics, weighting, options);
             ctx.Log.Information("{Model}: {Rows} score rows ({Members} member(s), {Variables})", f.Model, scored.Count,
                 f.Variables.Values.FirstOrDefault()?.Members ?? 0, string.Join(", ", f.Variables.Keys));
             rows.AddRange(scored);
@@ -56,8 +76,13 @@ public static class ScoreCommand
         var table = new ScoreTable(rows);
         table.Metadata["ssr_correction"] = ScorePipeline.SsrCorrectionNote;
         table.Metadata["weighting"] = ScorePipeline.Name(weighting);
+        table.Metadata["crps_estimator"] = "fair";
+        if (metrics.Any(m => m is "brier" or "twcrps" or "reliability" or "roc")) table.Metadata["event"] = ScorePipeline.EventNote(options);
+        if (extrasDir is not null)
+            foreach (var map in maps) ScoreMapFiles.Write(extrasDir, map);
         string csv = table.WriteParquetAndCsv(output);
-        foreach (var line in ScoreTable.Summarise(table.ToDataFrame()).ToString().Split('\n').Take(40))
+        var scalar = new ScoreTable(rows.Where(r => MetricName.Parse(r.Metric).Index is null));
+        foreach (var line in ScoreTable.Summarise(scalar.ToDataFrame()).ToString().Split('\n').Take(40))
             ctx.Out.WriteLine(line.TrimEnd());
         ctx.Log.Information("Wrote {Rows} rows to {Parquet} and {Csv}", rows.Count, output, csv);
         return EnsembleCli.Ok;
