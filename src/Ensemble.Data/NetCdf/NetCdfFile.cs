@@ -73,6 +73,15 @@ public abstract class NetCdfFile : IDisposable
         return ReadRawChecked(v, starts ?? new long[v.Rank], counts ?? v.Shape);
     }
 
+    /// <summary>All stored values of an integer variable as int64 (exact, no float64 detour where the format allows).</summary>
+    public virtual long[] ReadInt64(string variable)
+    {
+        var v = Variable(variable);
+        if (!NcTypes.IsInteger(v.Type))
+            throw new EnsembleException($"{Path}: variable '{variable}' is {NcTypes.CdlName(v.Type)}, not an integer");
+        return Array.ConvertAll(ReadRaw(variable), x => checked((long)x));
+    }
+
     /// <summary>Text of a char variable (the last dimension is the string length) or a string variable.</summary>
     public string[] ReadStrings(string variable)
     {

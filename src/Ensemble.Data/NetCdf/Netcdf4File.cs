@@ -250,6 +250,15 @@ public sealed class Netcdf4File : NetCdfFile
         lock (_lock) return Read<float>(_datasets[v.Name], v, starts, counts);
     }
 
+    public override long[] ReadInt64(string variable)
+    {
+        var v = Variable(variable);
+        if (v.Type is not (NcType.Int64 or NcType.UInt64)) return base.ReadInt64(variable);
+        lock (_lock)
+            return v.Type == NcType.Int64 ? Read<long>(_datasets[v.Name], v, new long[v.Rank], v.Shape)
+                : Array.ConvertAll(Read<ulong>(_datasets[v.Name], v, new long[v.Rank], v.Shape), x => checked((long)x));
+    }
+
     static T[] Read<T>(IH5Dataset d, NcVariable v, long[] starts, long[] counts) where T : unmanaged
     {
         if (v.Rank == 0) return d.Read<T[]>();

@@ -58,6 +58,13 @@ public sealed class ZarrArray
     /// <summary>Float32 overload: for &lt;f4 arrays the bytes are copied without conversion.</summary>
     public void WriteChunk(long[] chunkIndex, ReadOnlySpan<float> data)
     {
+        if (DType == "<f4" && BitConverter.IsLittleEndian && data.Length == ChunkElements)
+        {
+            // A full chunk: its bytes are the stored values, no widening or scattering needed.
+            CheckChunkIndex(chunkIndex);
+            Store(chunkIndex, MemoryMarshal.AsBytes(data).ToArray());
+            return;
+        }
         if (DType != "<f4" || !BitConverter.IsLittleEndian)
         {
             var d = new double[data.Length];
@@ -125,6 +132,79 @@ public sealed class ZarrArray
             extent[a] = Math.Min(Chunks[a], Shape[a] - origin[a]);
         }
         return (origin, extent);
+    }
+
+    /// <summary>
+    /// Writes one full chunk given as its raw (uncompressed, C-order, dtype byte order) bytes; the array's
+    /// compressor is applied. For dtypes without a float64 form (int64 beyond 2^53, text).
+    /// </summary>
+    public void WriteChunkRaw(long[] chunkIndex, byte[] raw)
+    {
+        CheckChunkIndex(chunkIndex);
+        long expected = ChunkElements * ZarrDType.ItemSize(DType);
+        if (raw.Length != expected)
+            throw new EnsembleException($"{StorePath}/{Name}: chunk {ChunkKey(chunkIndex)} needs {expected} bytes, got {raw.Length}");
+        Store(chunkIndex, raw);
+    }
+
+    /// <summary>Raw (decompressed) bytes of one chunk, or null when the chunk was never written.</summary>
+    public byte[]? ReadChunkRaw(long[] chunkIndex)
+    {
+        CheckChunkIndex(chunkIndex);
+        string path = ChunkPath(chunkIndex);
+        if (!File.Exists(path)) return null;
+        int expected = checked((int)(ChunkElements * ZarrDType.ItemSize(DType)));
+        byte[] stored = File.ReadAllBytes(path);
+        byte[] raw = Compressor is null ? stored : Compressor.Decode(stored, expected, $"{StorePath}/{Name}/{ChunkKey(chunkIndex)}");
+        if (raw.Length != expected)
+            throw new EnsembleException($"{StorePath}/{Name}/{ChunkKey(chunkIndex)}: chunk has {raw.Length} bytes, expected {expected}");
+        return raw;
+    }
+
+    /// <summary>True when the chunk file exists (it was written).</summary>
+    public bool HasChunk(long[] chunkIndex) => File.Exists(ChunkPath(chunkIndex));
+
+    /// <summary>All values of a 1-D int64 array, exactly (no float64 detour); missing chunks read as 0.</summary>
+    public long[] ReadInt64()
+    {
+        if (Rank != 1 || DType is not ("<i8" or "<i4"))
+            throw new EnsembleException($"{StorePath}/{Name}: dtype {DType} rank {Rank} is not a 1-D integer array");
+        int size = ZarrDType.ItemSize(DType);
+        var result = new long[Shape[0]];
+        for (long c = 0; c < ChunkGrid[0]; c++)
+        {
+            var raw = ReadChunkRaw([c]);
+            if (raw is null) continue;
+            for (long i = c * Chunks[0]; i < Math.Min(Shape[0], (c + 1) * Chunks[0]); i++)
+            {
+                int off = (int)(i - c * Chunks[0]) * size;
+                result[i] = size == 8 ? System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(raw.AsSpan(off))
+                    : System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(raw.AsSpan(off));
+            }
+        }
+        return result;
+    }
+
+    /// <summary>All values of a 1-D text array (&lt;U{n} UTF-32 or |S{n} bytes), trailing NULs removed.</summary>
+    public string[] ReadStrings()
+    {
+        if (Rank != 1 || !ZarrDType.IsText(DType))
+            throw new EnsembleException($"{StorePath}/{Name}: dtype {DType} rank {Rank} is not a 1-D text array");
+        int size = ZarrDType.ItemSize(DType);
+        bool utf32 = DType[1] == 'U';
+        var result = new string[Shape[0]];
+        Array.Fill(result, "");
+        for (long c = 0; c < ChunkGrid[0]; c++)
+        {
+            var raw = ReadChunkRaw([c]);
+            if (raw is null) continue;
+            for (long i = c * Chunks[0]; i < Math.Min(Shape[0], (c + 1) * Chunks[0]); i++)
+            {
+                var item = raw.AsSpan((int)(i - c * Chunks[0]) * size, size);
+                result[i] = (utf32 ? System.Text.Encoding.UTF32.GetString(item) : System.Text.Encoding.UTF8.GetString(item)).TrimEnd('\0');
+            }
+        }
+        return result;
     }
 
     /// <summary>Reads one chunk (full chunk shape); a missing chunk is all fill_value.</summary>

@@ -8,6 +8,8 @@ public static class ZarrDType
 {
     public static int ItemSize(string dtype) => dtype[1..] switch
     {
+        ['U', .. var n] when int.TryParse(n, out int u) && u > 0 => 4 * u,
+        ['S', .. var n] when int.TryParse(n, out int b) && b > 0 => b,
         "f4" or "i4" or "u4" => 4,
         "f8" or "i8" or "u8" => 8,
         "i2" or "u2" => 2,
@@ -17,11 +19,14 @@ public static class ZarrDType
 
     public static bool IsFloat(string dtype) => dtype[1] == 'f';
 
+    /// <summary>True for NumPy fixed-length text: &lt;U{n} (UTF-32) or |S{n} (bytes).</summary>
+    public static bool IsText(string dtype) => dtype.Length > 2 && dtype[1] is 'U' or 'S';
+
     /// <summary>Checks a dtype we are asked to write.</summary>
     public static void RequireWritable(string dtype)
     {
-        if (dtype is not ("<f4" or "<f8" or "<i4" or "<i8"))
-            throw new EnsembleException($"zarr dtype '{dtype}' cannot be written (use <f4, <f8, <i4 or <i8)");
+        if (dtype is not ("<f4" or "<f8" or "<i4" or "<i8") && !(dtype.StartsWith("<U", StringComparison.Ordinal) && IsText(dtype)))
+            throw new EnsembleException($"zarr dtype '{dtype}' cannot be written (use <f4, <f8, <i4, <i8 or <U{{n}})");
     }
 
     public static void Decode(ReadOnlySpan<byte> b, string dtype, Span<double> dst)

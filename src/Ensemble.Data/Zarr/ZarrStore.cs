@@ -147,6 +147,28 @@ public sealed class ZarrStore
         return a;
     }
 
+    /// <summary>Creates a 1-D int64 array and writes it exactly (values beyond 2^53 such as seeds survive).</summary>
+    public ZarrArray WriteInt64Array(string name, string dimension, long[] values, JsonObject? attributes = null, ZarrCodec? compressor = null)
+    {
+        var a = CreateArray(name, [dimension], [values.Length], [Math.Max(1, values.Length)], "<i8", compressor, null, attributes, overwrite: true);
+        var raw = new byte[Math.Max(1, values.Length) * 8];
+        for (int i = 0; i < values.Length; i++) System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(raw.AsSpan(8 * i), values[i]);
+        a.WriteChunkRaw([0], raw);
+        return a;
+    }
+
+    /// <summary>Creates a 1-D fixed-length text array (NumPy &lt;U{n}, UTF-32LE, which xarray reads as str).</summary>
+    public ZarrArray WriteStringArray(string name, string dimension, string[] values, JsonObject? attributes = null, ZarrCodec? compressor = null)
+    {
+        int width = Math.Max(1, values.Select(v => v.EnumerateRunes().Count()).DefaultIfEmpty(1).Max());
+        var a = CreateArray(name, [dimension], [values.Length], [Math.Max(1, values.Length)], $"<U{width}", compressor, null, attributes, overwrite: true);
+        var raw = new byte[Math.Max(1, values.Length) * 4 * width];
+        for (int i = 0; i < values.Length; i++)
+            System.Text.Encoding.UTF32.GetBytes(values[i]).CopyTo(raw, i * 4 * width);
+        a.WriteChunkRaw([0], raw);
+        return a;
+    }
+
     public bool HasArray(string name) => File.Exists(System.IO.Path.Combine(Path, name, ".zarray"));
 
     public ZarrArray OpenArray(string name)
