@@ -225,7 +225,9 @@ internal static class ReportPlots
         hm.Colormap = new ScottPlot.Colormaps.Viridis();
         double dlat = nlat > 1 ? Math.Abs(map.Lat[1] - map.Lat[0]) : 1, dlon = nlon > 1 ? Math.Abs(map.Lon[1] - map.Lon[0]) : 1;
         double north = map.Lat.Max(), south = map.Lat.Min();
-        hm.Extent = new CoordinateRect(map.Lon[0] - dlon / 2, map.Lon[^1] + dlon / 2, south - dlat / 2, north + dlat / 2);
+        var extent = new CoordinateRect(map.Lon[0] - dlon / 2, map.Lon[^1] + dlon / 2, south - dlat / 2, north + dlat / 2);
+        hm.Extent = extent;
+        p.Axes.SetLimits(extent.Left, extent.Right, extent.Bottom, extent.Top);
         if (map.Quantity == "efi") hm.ManualRange = new ScottPlot.Range(-1, 1);
         p.Add.ColorBar(hm);
         p.Title($"{map.Quantity.ToUpperInvariant()} {map.Model} {map.Variable} {map.InitTime:yyyy-MM-dd HH}Z {Lead(map.LeadTimeHours)}");
