@@ -35,6 +35,15 @@ public sealed class Forecaster
     }
 
     public SfnoConfig Config => _package.Config;
+
+    /// <summary>
+    /// True (default): NaN/Inf in an input or output is an error. False: members are stepped as they are and the
+    /// caller checks each one (the ensemble runner flags and excludes blown-up members instead of stopping the batch).
+    /// </summary>
+    public bool RejectNonFinite { get; set; } = true;
+
+    /// <summary>Centre and scale per input channel (physical units), for blow-up checks in normalised units.</summary>
+    public (IReadOnlyList<double> Centre, IReadOnlyList<double> Scale) InputNormalisation => (_inCentre, _inScale);
     public TimeSpan TimeStep => TimeSpan.FromHours(Config.DHours * Config.Dt);
 
     static Device DeviceOf(SphericalFourierNeuralOperatorNet m) => m.parameters().First().device;
@@ -66,7 +75,7 @@ public sealed class Forecaster
         var oc = torch.tensor(_outCentre, dtype: ScalarType.Float64, device: device).reshape(1, -1, 1, 1);
         var os = torch.tensor(_outScale, dtype: ScalarType.Float64, device: device).reshape(1, -1, 1, 1);
         var y = yn * os + oc;
-        if (!torch.isfinite(y).all().item<bool>()) throw new EnsembleException("the model produced NaN or infinite values");
+        if (RejectNonFinite && !torch.isfinite(y).all().item<bool>()) throw new EnsembleException("the model produced NaN or infinite values");
         return y.clone().MoveToOuterDisposeScope();
     }
 
@@ -100,6 +109,7 @@ public sealed class Forecaster
         if (x.shape[2] != c.ImgShapeX || x.shape[3] != c.ImgShapeY)
             throw new EnsembleException($"input grid {x.shape[2]}x{x.shape[3]} does not match the model grid {c.ImgShapeX}x{c.ImgShapeY}");
         if (!x.is_floating_point()) throw new EnsembleException($"input must be floating point, not {x.dtype}");
+        if (!RejectNonFinite) return;
         using var finite = torch.isfinite(x).all();
         if (!finite.item<bool>()) throw new EnsembleException("input contains NaN or infinite values");
     }
