@@ -48,20 +48,23 @@ fi
 bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
 [ -x "$bin" ] || { say "$bin is not executable"; exit 1; }
 
-# Without a config: a tiny real campaign made with the CLI — a 16×32 world (2000-12-24 … 2001-01-09: 2000 trains,
-# 2001 verifies) and two 1-layer checkpoints; 2 checkpoints × 2 initial times × 2 pair blocks = 8 work items.
+# Without a config: a tiny real campaign made with the CLI — a 16×32 world (12 days from 2000-01-01, all of it in
+# valid/; train/ links the same year: the checkpoints only need to exist, not to be good) and two 1-layer
+# checkpoints; 2 checkpoints × 2 initial times × 2 pair blocks = 8 work items.
 make_campaign() {
   local d="$work/campaign" k
   mkdir -p "$d"
   sed -e 's/^nlat:.*/nlat: 16/' -e 's/^nlon:.*/nlon: 32/' -e 's/^lmax:.*/lmax: 11/' -e 's/^mmax:.*/mmax: 11/' \
-      -e 's/^dt:.*/dt: 1800/' -e 's/^spinup_days:.*/spinup_days: 3/' -e 's/^days:.*/days: 16/' \
-      -e 's/^start:.*/start: 2000-12-24T00:00:00Z/' "$repo/configs/world-small.yaml" >"$d/world.yaml"
-  "$bin" world simulate --config "$d/world.yaml" --output "$d/world" >"$d/world.log" 2>&1 \
+      -e 's/^dt:.*/dt: 1800/' -e 's/^spinup_days:.*/spinup_days: 2/' -e 's/^days:.*/days: 12/' \
+      -e 's/^start:.*/start: 2000-01-01T00:00:00Z/' -e 's/^  stirring_lmin:.*/  stirring_lmin: 4/' \
+      -e 's/^  stirring_lmax:.*/  stirring_lmax: 9/' "$repo/configs/world-small.yaml" >"$d/world.yaml"
+  "$bin" world simulate --config "$d/world.yaml" --output "$d/world" --validation-from-year 2000 >"$d/world.log" 2>&1 \
     || { tail -20 "$d/world.log" >&2; return 1; }
+  mkdir -p "$d/world/train" && ln -sf ../valid/2000.h5 "$d/world/train/2000.h5"
   for k in 0 1; do
     "$bin" train --config "$repo/configs/train-small.yaml" --data "$d/world" --seed $((k + 1)) --output "$d/ckpt$k" \
       --device cpu model.embed_dim=8 model.num_layers=1 "training.stages=[{epochs: 1, rollout_steps: 1, learning_rate: 3.0e-3}]" \
-      training.steps_per_epoch=4 training.validation_samples=2 training.batch_size=2 >"$d/train$k.log" 2>&1 \
+      training.steps_per_epoch=2 training.validation_samples=2 training.batch_size=2 >"$d/train$k.log" 2>&1 \
       || { tail -20 "$d/train$k.log" >&2; return 1; }
   done
   cat >"$d/run.yaml" <<EOF
@@ -70,7 +73,7 @@ seed: 11
 models: ['$d/ckpt0/package', '$d/ckpt1/package']
 initial_conditions:
   path: '$d/world/valid'
-  times: ['2001-01-01T00:00:00', '2001-01-02T00:00:00']
+  times: ['2000-01-05T00:00:00', '2000-01-06T00:00:00']
 steps: 4
 members: {pairs: 2, control: true}
 pairs_per_item: 1
