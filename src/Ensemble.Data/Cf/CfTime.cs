@@ -5,13 +5,22 @@ using Ensemble.Core;
 namespace Ensemble.Data.Cf;
 
 /// <summary>
-/// CF time coordinates: "&lt;unit&gt; since &lt;reference&gt;" with the calendars whose dates .NET's DateTime
-/// represents exactly (standard/gregorian after the 1582 reform, proleptic_gregorian). Other calendars
-/// (noleap, 360_day, julian, ...) are refused with a clear error instead of being silently misdecoded.
+/// CF time coordinates: "&lt;unit&gt; since &lt;reference&gt;" in every CF calendar (<see cref="CfCalendar"/>):
+/// standard/gregorian (Julian before 1582-10-15), proleptic_gregorian, julian, noleap/365_day, all_leap/366_day
+/// and 360_day. Offsets are counted in the calendar's own days; <see cref="DecodeFields(double, string)"/> gives the
+/// calendar's date, <see cref="Decode(double, string)"/> the same fields as a <see cref="DateTime"/> (cftime's
+/// labels; an error for dates such as 360_day 02-30 that do not exist in the Gregorian calendar).
 /// </summary>
 public sealed partial record CfTimeUnits(CfTimeUnit Unit, DateTime Reference, string Calendar)
 {
-    static readonly DateTime GregorianReform = new(1582, 10, 15, 0, 0, 0, DateTimeKind.Utc);
+    CfDateTime? _referenceFields;
+
+    /// <summary>The reference date in the calendar (may be a date DateTime cannot hold, e.g. year 0 or 360_day 02-30).</summary>
+    public CfDateTime ReferenceFields
+    {
+        get => _referenceFields ?? new CfDateTime(Reference.Year, Reference.Month, Reference.Day, Reference.Hour, Reference.Minute, Reference.Second, Reference.Ticks % TimeSpan.TicksPerSecond);
+        init => _referenceFields = value;
+    }
 
     /// <summary>Parses a CF units string such as "hours since 1900-01-01 00:00:0.0".</summary>
     public static CfTimeUnits Parse(string units, string? calendar = null, string what = "time")
@@ -22,10 +31,12 @@ public sealed partial record CfTimeUnits(CfTimeUnit Unit, DateTime Reference, st
         var unit = ParseUnit(m.Groups[1].Value)
             ?? throw new EnsembleException($"{what}: unsupported time unit '{m.Groups[1].Value}' in '{units}'");
         string cal = NormaliseCalendar(calendar, what);
-        var reference = ParseReference(m.Groups[2].Value, what);
-        if (cal == "standard" && reference < GregorianReform)
-            throw new EnsembleException($"{what}: calendar 'standard' with reference {reference:yyyy-MM-dd} before the 1582 Gregorian reform (mixed Julian dates) is not supported; use proleptic_gregorian");
-        return new CfTimeUnits(unit, reference, cal);
+        var fields = ParseReference(m.Groups[2].Value, what);
+        CfCalendar.DayNumber(cal, fields.Year, fields.Month, fields.Day, $"{what}: reference of '{units}'");
+        DateTime reference = fields.Year is >= 1 and <= 9999 && fields.Day <= DateTime.DaysInMonth(fields.Year, fields.Month)
+            ? new DateTime(fields.Year, fields.Month, fields.Day, fields.Hour, fields.Minute, fields.Second, DateTimeKind.Utc).AddTicks(fields.SubSecondTicks)
+            : DateTime.MinValue;
+        return new CfTimeUnits(unit, reference, cal) { ReferenceFields = fields };
     }
 
     /// <summary>True when the units string has the "since" form of a time coordinate.</summary>
@@ -45,8 +56,14 @@ public sealed partial record CfTimeUnits(CfTimeUnit Unit, DateTime Reference, st
         return result;
     }
 
-    public DateTime Decode(double value, string what = "time")
+    public DateTime Decode(double value, string what = "time") => DecodeFields(value, what).ToDateTime($"{what} ({Calendar} calendar)");
+
+    /// <summary>The calendar date and time <paramref name="value"/> units after the reference.</summary>
+    public CfDateTime DecodeFields(double value, string what = "time")
     {
+        if (double.IsNaN(value) || double.IsInfinity(value))
+            throw new EnsembleException($"{what}: value is missing or not finite");
+        var r = ReferenceFields;
         try
         {
             if (Unit is CfTimeUnit.Months or CfTimeUnit.Years)
@@ -55,21 +72,22 @@ public sealed partial record CfTimeUnits(CfTimeUnit Unit, DateTime Reference, st
                 double months = Unit == CfTimeUnit.Years ? value * 12 : value;
                 if (Math.Abs(months - Math.Round(months)) > 1e-9)
                     throw new EnsembleException($"{what}: fractional {Unit.ToString().ToLowerInvariant()} ({value}) have no calendar meaning");
-                return Reference.AddMonths(checked((int)Math.Round(months)));
+                long total = checked(r.Year * 12L + (r.Month - 1) + (long)Math.Round(months));
+                int y = checked((int)Math.Floor(total / 12.0)), mo = (int)(total - y * 12L) + 1;
+                int day = Math.Min(r.Day, CfCalendar.DaysInMonth(Calendar, y, mo, what));
+                return r with { Year = y, Month = mo, Day = day };
             }
             long ticks = checked((long)Math.Round(value * TicksPerUnit(Unit)));
-            var t = Reference.AddTicks(ticks);
-            if (Calendar == "standard" && t < GregorianReform)
-                throw new EnsembleException($"{what}: {t:yyyy-MM-dd} lies before the 1582 Gregorian reform, where calendar 'standard' is Julian");
-            return t;
-        }
-        catch (ArgumentOutOfRangeException)
-        {
-            throw new EnsembleException($"{what}: {value} {Unit} since {Reference:O} is outside the representable dates");
+            long sinceMidnight = checked(((r.Hour * 60L + r.Minute) * 60 + r.Second) * TimeSpan.TicksPerSecond + r.SubSecondTicks + ticks);
+            long days = sinceMidnight >= 0 ? sinceMidnight / TimeSpan.TicksPerDay : -((-sinceMidnight + TimeSpan.TicksPerDay - 1) / TimeSpan.TicksPerDay);
+            long rest = sinceMidnight - days * TimeSpan.TicksPerDay;
+            var (yy, mm, dd) = CfCalendar.FromDayNumber(Calendar, CfCalendar.DayNumber(Calendar, r.Year, r.Month, r.Day, what) + days);
+            var tod = TimeSpan.FromTicks(rest);
+            return new CfDateTime(yy, mm, dd, tod.Hours, tod.Minutes, tod.Seconds, rest % TimeSpan.TicksPerSecond);
         }
         catch (OverflowException)
         {
-            throw new EnsembleException($"{what}: {value} {Unit} since {Reference:O} is outside the representable dates");
+            throw new EnsembleException($"{what}: {value} {Unit} since {r} is outside the representable dates");
         }
     }
 
@@ -78,11 +96,25 @@ public sealed partial record CfTimeUnits(CfTimeUnit Unit, DateTime Reference, st
     {
         if (Unit is CfTimeUnit.Months or CfTimeUnit.Years)
             throw new EnsembleException("encoding times in months or years is not supported; use hours");
-        return (time.ToUniversalTime() - Reference).Ticks / (double)TicksPerUnit(Unit);
+        var t = time.Kind == DateTimeKind.Local ? time.ToUniversalTime() : time;
+        return Encode(new CfDateTime(t.Year, t.Month, t.Day, t.Hour, t.Minute, t.Second, t.Ticks % TimeSpan.TicksPerSecond));
+    }
+
+    /// <summary>Offset of a calendar date from the reference, in this unit (days counted in the calendar).</summary>
+    public double Encode(CfDateTime date, string what = "time")
+    {
+        if (Unit is CfTimeUnit.Months or CfTimeUnit.Years)
+            throw new EnsembleException("encoding times in months or years is not supported; use hours");
+        var r = ReferenceFields;
+        long days = CfCalendar.DayNumber(Calendar, date.Year, date.Month, date.Day, what) - CfCalendar.DayNumber(Calendar, r.Year, r.Month, r.Day, what);
+        long ticks = days * TimeSpan.TicksPerDay
+            + (((date.Hour - r.Hour) * 60L + (date.Minute - r.Minute)) * 60 + (date.Second - r.Second)) * TimeSpan.TicksPerSecond
+            + date.SubSecondTicks - r.SubSecondTicks;
+        return ticks / (double)TicksPerUnit(Unit);
     }
 
     /// <summary>The CF units string, e.g. "hours since 2023-06-01 00:00:00".</summary>
-    public string UnitsString => $"{Unit.ToString().ToLowerInvariant()} since {Reference:yyyy-MM-dd HH:mm:ss}";
+    public string UnitsString => $"{Unit.ToString().ToLowerInvariant()} since {ReferenceFields}";
 
     /// <summary>"hours since &lt;reference&gt;" with the proleptic Gregorian calendar (what we write).</summary>
     public static CfTimeUnits HoursSince(DateTime reference) =>
@@ -119,36 +151,34 @@ public sealed partial record CfTimeUnits(CfTimeUnit Unit, DateTime Reference, st
             ? throw new EnsembleException($"durations in {unit} have no fixed length")
             : TimeSpan.FromTicks((long)Math.Round(value * TicksPerUnit(unit)));
 
-    static string NormaliseCalendar(string? calendar, string what)
-    {
-        string c = (calendar ?? "standard").Trim().TrimEnd('\0').ToLowerInvariant();
-        return c switch
-        {
-            "" or "standard" or "gregorian" => "standard",
-            "proleptic_gregorian" => "proleptic_gregorian",
-            _ => throw new EnsembleException($"{what}: calendar '{calendar}' is not supported (only standard, gregorian, proleptic_gregorian)"),
-        };
-    }
+    static string NormaliseCalendar(string? calendar, string what) =>
+        CfCalendar.Normalise(calendar)
+        ?? throw new EnsembleException($"{what}: calendar '{calendar}' is not supported (standard/gregorian, proleptic_gregorian, julian, noleap/365_day, all_leap/366_day, 360_day)");
 
-    static DateTime ParseReference(string s, string what)
+    static CfDateTime ParseReference(string s, string what)
     {
         var m = ReferenceRegex().Match(s.Trim());
         if (!m.Success)
             throw new EnsembleException($"{what}: reference date '{s}' is not understood");
         int G(int i, int dflt) => m.Groups[i].Success && m.Groups[i].Value.Length > 0 ? int.Parse(m.Groups[i].Value, CultureInfo.InvariantCulture) : dflt;
         double sec = m.Groups[6].Success && m.Groups[6].Value.Length > 0 ? double.Parse(m.Groups[6].Value, CultureInfo.InvariantCulture) : 0;
-        var t = new DateTime(G(1, 1), G(2, 1), G(3, 1), G(4, 0), G(5, 0), 0, DateTimeKind.Utc).AddTicks((long)Math.Round(sec * TimeSpan.TicksPerSecond));
+        int hour = G(4, 0), minute = G(5, 0);
+        if (hour > 23 || minute > 59 || sec >= 61)
+            throw new EnsembleException($"{what}: reference time in '{s}' is out of range");
+        long subTicks = (long)Math.Round(sec * TimeSpan.TicksPerSecond);
+        var fields = new CfDateTime(G(1, 1), G(2, 1), G(3, 1), hour, minute, (int)(subTicks / TimeSpan.TicksPerSecond), subTicks % TimeSpan.TicksPerSecond);
         if (m.Groups[7].Success && m.Groups[7].Value.Length > 0 && m.Groups[7].Value != "Z" && m.Groups[7].Value.ToUpperInvariant() != "UTC")
         {
-            // "+hh:mm" / "-hh" offset from UTC: the local reference minus the offset is UTC.
+            // "+hh:mm" / "-hh" offset from UTC: the local reference minus the offset is UTC (Gregorian dates only).
             var z = TzRegex().Match(m.Groups[7].Value);
             if (!z.Success) throw new EnsembleException($"{what}: time zone '{m.Groups[7].Value}' is not understood");
             int sign = z.Groups[1].Value == "-" ? -1 : 1;
             int hh = int.Parse(z.Groups[2].Value, CultureInfo.InvariantCulture);
             int mm = z.Groups[3].Success && z.Groups[3].Value.Length > 0 ? int.Parse(z.Groups[3].Value, CultureInfo.InvariantCulture) : 0;
-            t = t.AddMinutes(-sign * (hh * 60 + mm));
+            var t = fields.ToDateTime(what).AddMinutes(-sign * (hh * 60 + mm));
+            fields = new CfDateTime(t.Year, t.Month, t.Day, t.Hour, t.Minute, t.Second, t.Ticks % TimeSpan.TicksPerSecond);
         }
-        return t;
+        return fields;
     }
 
     [GeneratedRegex(@"^\s*([A-Za-z]+)\s+since\s+(.+?)\s*$", RegexOptions.IgnoreCase)]

@@ -6,7 +6,8 @@ using PureHDF.VOL.Native;
 namespace Ensemble.Data.NetCdf;
 
 /// <summary>
-/// netCDF-4 reader on PureHDF. Rebuilds netCDF's view of the root group from the HDF5 conventions:
+/// netCDF-4 reader on PureHDF. Rebuilds netCDF's view of the root group and its sub-groups (variables addressed
+/// as "group/var") from the HDF5 conventions:
 /// dimension scales (CLASS = DIMENSION_SCALE, ordered by _Netcdf4Dimid) are the dimensions, a scale
 /// whose NAME starts "This is a netCDF dimension but not a netCDF variable" is a dimension only, and
 /// each variable's DIMENSION_LIST names its dimensions. Datasets without scales get phony dimensions.
@@ -66,14 +67,20 @@ public sealed class Netcdf4File : NetCdfFile
     public override IReadOnlyList<NcVariable> Variables => _vars;
     public override IReadOnlyList<NcAttribute> GlobalAttributes => _gatts;
 
-    void Build()
+    void Build() => BuildGroup(_file, "", [""]);
+
+    /// <summary>
+    /// Adds one group's dimensions and variables; variables and dimensions of sub-groups are named "group/name"
+    /// (netCDF-4 groups), and a variable's dimension is looked up in its own group first, then in its ancestors.
+    /// </summary>
+    void BuildGroup(IH5Group group, string prefix, IReadOnlyList<string> scopes)
     {
-        var datasets = _file.Children().OfType<IH5Dataset>().ToList();
+        var datasets = group.Children().OfType<IH5Dataset>().ToList();
         var scales = new List<(string Name, long Length, bool Unlimited, int DimId, bool DimOnly)>();
         int order = 0;
         foreach (var d in datasets)
         {
-            _datasets[d.Name] = d;
+            _datasets[prefix + d.Name] = d;
             if (TextAttribute(d, "CLASS") != "DIMENSION_SCALE") continue;
             string? nameAttr = TextAttribute(d, "NAME");
             int dimId = d.AttributeExists("_Netcdf4Dimid") ? (int)NumberAttribute(d, "_Netcdf4Dimid") : 100000 + order;
@@ -81,26 +88,32 @@ public sealed class Netcdf4File : NetCdfFile
             var dims = d.Space.Dimensions;
             long len = dims.Length > 0 ? (long)dims[0] : 1;
             bool unlimited = d.Space.MaxDimensions.Length > 0 && d.Space.MaxDimensions[0] == ulong.MaxValue;
-            scales.Add((d.Name, len, unlimited, dimId, nameAttr?.StartsWith(DimOnlyPrefix, StringComparison.Ordinal) == true));
+            scales.Add((prefix + d.Name, len, unlimited, dimId, nameAttr?.StartsWith(DimOnlyPrefix, StringComparison.Ordinal) == true));
         }
-        foreach (var s in scales.OrderBy(s => s.DimId))
-            _dims.Add(new NcDimension(s.Name, s.Length, s.Unlimited));
-        var dimOnly = scales.Where(s => s.DimOnly).Select(s => s.Name).ToHashSet();
-        var scaleNames = scales.Select(s => s.Name).ToHashSet();
+        foreach (var sc in scales.OrderBy(x => x.DimId))
+            _dims.Add(new NcDimension(sc.Name, sc.Length, sc.Unlimited));
+        var dimOnly = scales.Where(x => x.DimOnly).Select(x => x.Name).ToHashSet();
+        var scaleNames = scales.Select(x => x.Name).ToHashSet();
 
         foreach (var d in datasets)
         {
-            if (dimOnly.Contains(d.Name)) continue;
+            string name = prefix + d.Name;
+            if (dimOnly.Contains(name)) continue;
             long[] shape = d.Space.Type == H5DataspaceType.Scalar ? [] : d.Space.Dimensions.Select(x => (long)x).ToArray();
-            string[] dimNames = scaleNames.Contains(d.Name) && shape.Length == 1
-                ? [d.Name]
-                : DimensionNames(d, shape);
-            var type = MapType(d.Type, d.Name);
-            _vars.Add(new NcVariable(d.Name, dimNames, shape, type, ReadAttributes(d, $"variable '{d.Name}'")));
+            string[] dimNames = scaleNames.Contains(name) && shape.Length == 1
+                ? [name]
+                : DimensionNames(d, name, shape, scopes);
+            var type = MapType(d.Type, name);
+            _vars.Add(new NcVariable(name, dimNames, shape, type, ReadAttributes(d, $"variable '{name}'")));
+        }
+        foreach (var g in group.Children().OfType<IH5Group>())
+        {
+            string sub = prefix + g.Name + "/";
+            BuildGroup(g, sub, [sub, .. scopes]);
         }
     }
 
-    string[] DimensionNames(IH5Dataset d, long[] shape)
+    string[] DimensionNames(IH5Dataset d, string varName, long[] shape, IReadOnlyList<string> scopes)
     {
         var names = new string[shape.Length];
         if (shape.Length > 0 && d.AttributeExists("DIMENSION_LIST"))
@@ -109,10 +122,11 @@ public sealed class Netcdf4File : NetCdfFile
             for (int i = 0; i < shape.Length && i < refs.Length; i++)
             {
                 if (refs[i].Length == 0) continue;
-                string n = _file.Get(refs[i][0]).Name;
+                string shortName = _file.Get(refs[i][0]).Name;
+                string n = scopes.Select(sc => sc + shortName).FirstOrDefault(full => _dims.Any(x => x.Name == full)) ?? shortName;
                 var dim = _dims.FirstOrDefault(x => x.Name == n);
                 if (dim is not null && dim.Length != shape[i] && !dim.IsUnlimited)
-                    throw new EnsembleException($"{Path}: variable '{d.Name}' axis {i} has length {shape[i]} but its dimension '{n}' has {dim.Length}");
+                    throw new EnsembleException($"{Path}: variable '{varName}' axis {i} has length {shape[i]} but its dimension '{n}' has {dim.Length}");
                 names[i] = n;
             }
         }
