@@ -16,7 +16,60 @@ public static class WorldCommand
         var simulate = new Command("simulate", "Simulate the world and write 6-hourly truth in the Makani HDF5 layout") { config, output, validFrom };
         simulate.SetAction(parse => wrap(parse, ctx => Simulate(ctx, ctx.Get(config).FullName, ctx.Get(output).FullName, ctx.Parse.GetValue(validFrom))));
         world.Subcommands.Add(simulate);
+        world.Subcommands.Add(CreateEnsemble(wrap));
         return world;
+    }
+
+    static Command CreateEnsemble(Func<ParseResult, Func<CommandContext, int>, int> wrap)
+    {
+        var config = new Option<FileInfo?>("--config", "-c") { Description = "World YAML (default: the truth's restart/world.yaml); must be the truth's world" };
+        var truth = new Option<DirectoryInfo>("--truth") { Description = "Truth folder written by 'ensemble world simulate'", Required = true };
+        var times = new Option<string[]>("--init-times") { Description = "Initial times (ISO 8601, UTC; comma-separated or repeated), output times of the truth", Required = true, AllowMultipleArgumentsPerToken = true };
+        var members = new Option<int>("--members", "-m") { Description = "Ensemble size", Required = true };
+        var steps = new Option<int>("--steps", "-n") { Description = "Output intervals after the initial time (leads 0 … steps · output_hours)", Required = true };
+        var output = new Option<FileInfo>("--output", "-o") { Description = "Ensemble output store (zarr v2 folder, dims ensemble, time, lead_time, lat, lon)", Required = true };
+        var amplitude = new Option<double>("--amplitude") { Description = "Perturbation RMS as a fraction of the truth's climate std of vorticity", DefaultValueFactory = _ => 0.05 };
+        var seed = new Option<long>("--seed") { Description = "Seed; member m at time t uses Seeds.Derive(seed, t, m)", DefaultValueFactory = _ => 0 };
+        var control = new Option<bool>("--control") { Description = "Member 0 is the unperturbed control (it reproduces the truth)" };
+        var cmd = new Command("ensemble", "Run the physics baseline ensemble (perturbed truth states) into the ensemble output format")
+            { config, truth, times, members, steps, output, amplitude, seed, control };
+        cmd.SetAction(parse => wrap(parse, ctx => Ensemble(ctx, ctx.Parse.GetValue(config)?.FullName, ctx.Get(truth).FullName,
+            ParseTimes(ctx.Get(times)), ctx.Get(members), ctx.Get(steps), ctx.Get(output).FullName, ctx.Parse.GetValue(amplitude),
+            ctx.Parse.GetValue(seed), ctx.Parse.GetValue(control))));
+        return cmd;
+    }
+
+    /// <summary>Initial times from ISO 8601 strings (each may hold a comma-separated list); UTC unless an offset is given.</summary>
+    public static IReadOnlyList<DateTime> ParseTimes(IEnumerable<string> values)
+    {
+        var list = new List<DateTime>();
+        foreach (var part in values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+        {
+            if (!DateTime.TryParse(part, System.Globalization.CultureInfo.InvariantCulture,
+                    System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal, out var t))
+                throw new EnsembleException($"--init-times: '{part}' is not an ISO 8601 time");
+            list.Add(DateTime.SpecifyKind(t, DateTimeKind.Utc));
+        }
+        if (list.Count == 0) throw new EnsembleException("--init-times: no times given");
+        return list;
+    }
+
+    public static int Ensemble(CommandContext ctx, string? configPath, string truthDir, IReadOnlyList<DateTime> initTimes, int members, int steps,
+        string outputPath, double amplitude, long seed, bool control)
+    {
+        var cfg = WorldConfig.Load(configPath ?? WorldRestartFile.ConfigPath(truthDir));
+        ctx.Log.Information("Physics ensemble: {Members} members × {Times} initial times, {Steps} leads of {Hours} h, amplitude {Amplitude} × climate std of vo, into {Output}",
+            members, initTimes.Count, steps, cfg.OutputHours, amplitude, outputPath);
+        var options = new WorldEnsembleOptions(cfg, truthDir, initTimes, members, steps, outputPath, amplitude, seed, control);
+        ProgressReporter.Run(ctx.Err, "world ensemble", update =>
+        {
+            int total = initTimes.Count * (steps + 1), done = 0;
+            var progress = new SyncProgress<(int Time, int Lead)>(p => update($"{initTimes[p.Time]:yyyy-MM-dd HH}Z +{p.Lead * cfg.OutputHours:F0} h", ++done, total));
+            WorldEnsembleRun.Execute(options, progress);
+            return 0;
+        });
+        ctx.Log.Information("Wrote {Output}", outputPath);
+        return EnsembleCli.Ok;
     }
 
     public static int Simulate(CommandContext ctx, string configPath, string outputDir, int? validationFromYear)

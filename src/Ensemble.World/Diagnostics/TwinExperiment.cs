@@ -39,6 +39,7 @@ public static class TwinExperiment
         {
             if (i > 0)
             {
+                model.Restart(model.StepIndex);   // as the truth run and the physics ensemble
                 var next = model.Advance(pair, cfg.StepsPerOutput);
                 pair.Dispose();
                 pair = next;

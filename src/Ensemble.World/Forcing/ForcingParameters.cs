@@ -10,6 +10,16 @@ public sealed class ForcingParameters
     public double RelaxationDays { get; set; } = 10.0;
     /// <summary>Linear (Rayleigh) drag time on ζ and δ (days).</summary>
     public double DragDays { get; set; } = 10.0;
+    /// <summary>
+    /// Highest spherical-harmonic degree the drag acts on; 0 (default) = all degrees. A large-scale-only drag removes
+    /// the energy of the inverse cascade without damping the synoptic eddies whose instability is the chaos.
+    /// </summary>
+    public int DragLmax { get; set; } = 0;
+    /// <summary>
+    /// Relaxation time (days) of the zonal-mean vorticity (the m = 0 coefficients of ζ̂) toward the equilibrium jets'
+    /// vorticity; 0 (default) turns it off. It re-creates the barotropically unstable jets without damping the eddies.
+    /// </summary>
+    public double JetRelaxationDays { get; set; } = 0.0;
     /// <summary>Peak speed of the equilibrium jets (m/s) whose balanced height field is Φ_eq.</summary>
     public double JetSpeed { get; set; } = 40.0;
     /// <summary>Latitude of the equilibrium jets (degrees, both hemispheres).</summary>
@@ -33,6 +43,8 @@ public sealed class ForcingParameters
     {
         if (!(RelaxationDays > 0)) fail($"forcing.relaxation_days must be > 0, got {RelaxationDays}");
         if (!(DragDays > 0)) fail($"forcing.drag_days must be > 0, got {DragDays}");
+        if (!(JetRelaxationDays >= 0)) fail($"forcing.jet_relaxation_days must be ≥ 0 (0 = off), got {JetRelaxationDays}");
+        if (DragLmax < 0) fail($"forcing.drag_lmax must be ≥ 0 (0 = all degrees), got {DragLmax}");
         if (!(JetWidth > 0)) fail($"forcing.jet_width must be > 0, got {JetWidth}");
         if (!(StirringAmplitude >= 0)) fail($"forcing.stirring_amplitude must be ≥ 0, got {StirringAmplitude}");
         if (StirringLmin < 1 || StirringLmax < StirringLmin) fail($"forcing.stirring_lmin/stirring_lmax must satisfy 1 ≤ lmin ≤ lmax, got {StirringLmin}/{StirringLmax}");

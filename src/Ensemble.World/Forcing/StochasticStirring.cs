@@ -79,6 +79,21 @@ public sealed class StochasticStirring : IDisposable
         Index = k;
     }
 
+    /// <summary>Sets the recursion to update <paramref name="k"/> with value <paramref name="value"/> [lmax, mmax] (a restart).</summary>
+    public void Set(long k, Tensor value)
+    {
+        if (k < 0) throw new ArgumentOutOfRangeException(nameof(k));
+        if (value.dim() != 2 || value.shape[0] != _solver.LMax || value.shape[1] != _solver.MMax)
+            throw new EnsembleException($"stirring state: expected [{_solver.LMax}, {_solver.MMax}], got [{string.Join(", ", value.shape)}]");
+        var v = value.to(_solver.ComplexDType, _solver.Device).clone().detach();
+        _state?.Dispose();
+        _state = v;
+        Index = k;
+    }
+
+    /// <summary>The current forcing, or null before the first update.</summary>
+    public Tensor? CurrentOrNull => _state;
+
     /// <summary>S_k by replaying the recursion from max(0, k − Window).</summary>
     public Tensor StateAt(long k)
     {

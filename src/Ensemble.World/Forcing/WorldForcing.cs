@@ -5,15 +5,19 @@ namespace Ensemble.World;
 
 /// <summary>
 /// The forcing/dissipation tendency added to the shallow-water dynamics:
-/// dΦ̂/dt += −(Φ̂ − Φ̂_eq)/τ_R,  dζ̂/dt += −ζ̂/τ_D + S,  dδ̂/dt += −δ̂/τ_D,
+/// dΦ̂/dt += −(Φ̂ − Φ̂_eq)/τ_R,  dζ̂/dt += −D ζ̂/τ_D − P₀(ζ̂ − ζ̂_eq)/τ_J + S,  dδ̂/dt += −D δ̂/τ_D,
 /// where Φ_eq is the geopotential in nonlinear balance with zonal jets u_eq(φ) = U·(G(φ − φ_j) + G(φ + φ_j)),
-/// G(x) = exp(−(x/w)²), around the mean depth, and S is the <see cref="StochasticStirring"/>.
+/// G(x) = exp(−(x/w)²), around the mean depth, D keeps degrees l ≤ drag_lmax (all when 0), P₀ keeps the zonal-mean (m = 0) coefficients, ζ̂_eq is the jets'
+/// vorticity (τ_J = jet_relaxation_days, 0 = off) and S is the <see cref="StochasticStirring"/>.
 /// </summary>
 public sealed class WorldForcing : IDisposable
 {
     readonly ShallowWaterSolver _solver;
     readonly ForcingParameters _p;
     readonly Tensor _phiEq;      // [lmax, mmax] complex
+    readonly Tensor _zonalVortEq; // [lmax, mmax] complex: ζ̂_eq on m = 0, zero elsewhere
+    readonly Tensor _zonal;      // [lmax, mmax] real: 1 on m = 0
+    readonly Tensor _drag;       // [lmax, mmax] real: 1/τ_D on the dragged degrees
 
     public StochasticStirring Stirring { get; }
 
@@ -26,6 +30,15 @@ public sealed class WorldForcing : IDisposable
         var uv = torch.stack([EquilibriumWind(), torch.zeros(solver.NLat, solver.NLon, dtype: solver.DType, device: solver.Device)]);
         var background = torch.full(solver.NLat, solver.NLon, solver.Planet.Gravity * solver.Planet.MeanDepth, dtype: solver.DType, device: solver.Device);
         _phiEq = solver.Tril(solver.BalancedGeopotential(uv, background)).MoveToOuterDisposeScope();
+        var zonal = new double[solver.LMax * solver.MMax];
+        for (int l = 0; l < solver.LMax; l++) zonal[l * solver.MMax] = 1.0;
+        _zonal = torch.tensor(zonal, dtype: ScalarType.Float64).reshape(solver.LMax, solver.MMax).to(solver.DType, solver.Device).MoveToOuterDisposeScope();
+        var drag = new double[solver.LMax * solver.MMax];
+        for (int l = 0; l < solver.LMax; l++)
+            for (int m = 0; m < solver.MMax; m++)
+                drag[l * solver.MMax + m] = parameters.DragLmax == 0 || l <= parameters.DragLmax ? 1.0 / (parameters.DragDays * 86400.0) : 0.0;
+        _drag = torch.tensor(drag, dtype: ScalarType.Float64).reshape(solver.LMax, solver.MMax).to(solver.DType, solver.Device).MoveToOuterDisposeScope();
+        _zonalVortEq = (solver.VrtDivSpec(uv).select(0, 0) * _zonal).MoveToOuterDisposeScope();
     }
 
     /// <summary>The equilibrium zonal wind u_eq on the grid, [nlat, nlon] (m/s).</summary>
@@ -49,11 +62,13 @@ public sealed class WorldForcing : IDisposable
     public Tensor Tendency(Tensor uspec)
     {
         using var scope = torch.NewDisposeScope();
-        double rel = 1.0 / (_p.RelaxationDays * 86400.0), drag = 1.0 / (_p.DragDays * 86400.0);
+        double rel = 1.0 / (_p.RelaxationDays * 86400.0);
         var phi = (uspec.select(-3, 0) - _phiEq) * (-rel);
-        var vort = uspec.select(-3, 1) * (-drag);
+        var vort = uspec.select(-3, 1) * -_drag;
+        if (_p.JetRelaxationDays > 0)
+            vort = vort - (uspec.select(-3, 1) * _zonal - _zonalVortEq) * (1.0 / (_p.JetRelaxationDays * 86400.0));
         if (_p.StirringAmplitude > 0) vort = vort + Stirring.Current;
-        var div = uspec.select(-3, 2) * (-drag);
+        var div = uspec.select(-3, 2) * -_drag;
         return torch.stack([phi, vort, div], -3).MoveToOuterDisposeScope();
     }
 
@@ -61,5 +76,8 @@ public sealed class WorldForcing : IDisposable
     {
         Stirring.Dispose();
         _phiEq.Dispose();
+        _zonalVortEq.Dispose();
+        _zonal.Dispose();
+        _drag.Dispose();
     }
 }

@@ -21,23 +21,57 @@ public static class PhysicsEnsemble
     /// <summary>
     /// Runs <paramref name="members"/> from <paramref name="initialGrid"/> [C, nlat, nlon] valid at <paramref name="time"/>
     /// for <paramref name="outputSteps"/> output intervals; calls <paramref name="onOutput"/>(lead index, valid time,
-    /// float32 [M, C, nlat, nlon]) for lead 0 … outputSteps.
+    /// float32 [M, C, nlat, nlon]) for lead 0 … outputSteps. The stirring is replayed from the seed (equal to the
+    /// truth's to rounding); use <see cref="RunFromRestart"/> to continue a truth run exactly.
     /// </summary>
     public static void Run(WorldConfig config, Tensor initialGrid, DateTime time, IReadOnlyList<MemberPerturbation> members,
         int outputSteps, Action<int, DateTime, Tensor> onOutput, CancellationToken cancel = default)
     {
-        if (members.Count == 0) throw new EnsembleException("physics ensemble: no members");
-        if (outputSteps < 0) throw new EnsembleException($"physics ensemble: output steps must be ≥ 0, got {outputSteps}");
+        Check(members, outputSteps);
         using var model = new WorldModel(config);
         using var start = WorldChannels.FromGrid(model.Solver, initialGrid);
         var state = Perturb(model.Solver, start, members);
         model.Restart(model.StepOf(time));
+        Integrate(model, state, outputSteps, onOutput, cancel);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="members"/> from a truth restart row <paramref name="restart"/> (complex [4, lmax, mmax] =
+    /// Φ̂, ζ̂, δ̂ and the stirring in force, <see cref="WorldRestartFile.Read"/>) at <paramref name="time"/>: a member with
+    /// amplitude 0 continues the truth run (to rounding of the batched transforms). With <paramref name="vorticityScale"/>
+    /// (s⁻¹) a member's perturbation is amplitude · vorticityScale · η instead of amplitude · rms(ζ) · η.
+    /// </summary>
+    public static void RunFromRestart(WorldConfig config, Tensor restart, DateTime time, IReadOnlyList<MemberPerturbation> members,
+        int outputSteps, Action<int, DateTime, Tensor> onOutput, double? vorticityScale = null, CancellationToken cancel = default)
+    {
+        Check(members, outputSteps);
+        using var model = new WorldModel(config);
+        if (restart.dim() != 3 || restart.shape[0] != 4 || restart.shape[1] != model.Solver.LMax || restart.shape[2] != model.Solver.MMax)
+            throw new EnsembleException($"physics ensemble: restart state must be [4, {model.Solver.LMax}, {model.Solver.MMax}], got [{string.Join(", ", restart.shape)}]");
+        using var r = restart.to(model.Solver.ComplexDType, model.Solver.Device);
+        using var start = r.narrow(0, 0, 3).contiguous();
+        using var stirring = r.select(0, 3).contiguous();
+        var state = Perturb(model.Solver, start, members, vorticityScale);
+        model.Restart(model.StepOf(time), stirring);
+        Integrate(model, state, outputSteps, onOutput, cancel);
+    }
+
+    static void Check(IReadOnlyList<MemberPerturbation> members, int outputSteps)
+    {
+        if (members.Count == 0) throw new EnsembleException("physics ensemble: no members");
+        if (outputSteps < 0) throw new EnsembleException($"physics ensemble: output steps must be ≥ 0, got {outputSteps}");
+    }
+
+    static void Integrate(WorldModel model, Tensor state, int outputSteps, Action<int, DateTime, Tensor> onOutput, CancellationToken cancel)
+    {
         for (int lead = 0; lead <= outputSteps; lead++)
         {
             cancel.ThrowIfCancellationRequested();
             if (lead > 0)
             {
-                var next = model.Advance(state, config.StepsPerOutput);
+                // the truth restarts its AB3 history at every output time (WorldSimulator); so do the members
+                model.Restart(model.StepIndex);
+                var next = model.Advance(state, model.Config.StepsPerOutput);
                 state.Dispose();
                 state = next;
             }
@@ -56,12 +90,13 @@ public static class PhysicsEnsemble
     }
 
     /// <summary>Stacks M perturbed copies of a spectral state [3, lmax, mmax] → [M, 3, lmax, mmax].</summary>
-    public static Tensor Perturb(ShallowWaterSolver solver, Tensor uspec, IReadOnlyList<MemberPerturbation> members)
+    /// <remarks>The scale of η is <paramref name="vorticityScale"/> (s⁻¹) when given, else the state's rms(ζ).</remarks>
+    public static Tensor Perturb(ShallowWaterSolver solver, Tensor uspec, IReadOnlyList<MemberPerturbation> members, double? vorticityScale = null)
     {
         solver.CheckState(uspec);
         using var scope = torch.NewDisposeScope();
         var vort = solver.Spec2Grid(uspec.select(-3, 1));
-        var rms = solver.GlobalMean(vort.pow(2)).sqrt();
+        var rms = vorticityScale is double vs ? torch.tensor(vs, dtype: solver.DType, device: solver.Device) : solver.GlobalMean(vort.pow(2)).sqrt();
         var copies = new List<Tensor>();
         foreach (var m in members)
         {

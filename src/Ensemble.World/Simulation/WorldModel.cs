@@ -62,16 +62,33 @@ public sealed class WorldModel : IDisposable
         StepIndex = step;
     }
 
+    /// <summary>Index of the stirring update in force during step <paramref name="step"/>.</summary>
+    public long StirringIndexOf(long step) => (long)Math.Floor(step * Config.Dt / (Config.Forcing.StirringUpdateHours * 3600.0) + 1e-9);
+
+    /// <summary>
+    /// Restarts at <paramref name="step"/> exactly as the truth run continued from there: AB3 history forgotten (the
+    /// world restarts it at every output time) and the stirring set to <paramref name="stirring"/> [lmax, mmax], the
+    /// value in force during the previous step (ignored at step 0 or without stirring).
+    /// </summary>
+    public void Restart(long step, Tensor? stirring)
+    {
+        Restart(step);
+        if (step > 0 && Config.Forcing.StirringAmplitude > 0 && stirring is not null)
+            Forcing.Stirring.Set(StirringIndexOf(step - 1), stirring);
+    }
+
+    /// <summary>The stirring in force (null before the first update or without stirring).</summary>
+    public Tensor? StirringState => Config.Forcing.StirringAmplitude > 0 ? Forcing.Stirring.CurrentOrNull : null;
+
     /// <summary>Takes <paramref name="nsteps"/> forced steps from the current clock; returns the new state (input untouched).</summary>
     public Tensor Advance(Tensor uspec, long nsteps)
     {
         Solver.CheckState(uspec);
-        double updateSeconds = Config.Forcing.StirringUpdateHours * 3600.0;
         var u = uspec.alias();
         for (long n = 0; n < nsteps; n++)
         {
             if (Config.Forcing.StirringAmplitude > 0)
-                Forcing.Stirring.Advance((long)Math.Floor(StepIndex * Config.Dt / updateSeconds + 1e-9));
+                Forcing.Stirring.Advance(StirringIndexOf(StepIndex));
             var next = _ab3.Step(u, Forcing.Tendency);
             u.Dispose();
             u = next;

@@ -9,7 +9,9 @@ public readonly record struct WorldProgress(string Phase, DateTime ModelTime, in
 /// <summary>
 /// Runs the world of a <see cref="WorldConfig"/>: starts from the balanced equilibrium jets at the clock origin,
 /// spins up for spinup_days, then writes <see cref="WorldConfig.OutputCount"/> snapshots [C, nlat, nlon] (float32)
-/// every output_hours from start. Same config and seed give bit-identical output on the CPU.
+/// every output_hours from start. Same config and seed give bit-identical output on the CPU. The Adams–Bashforth
+/// history is restarted at every output time, so the spectral state and stirring of an output (written to an
+/// <see cref="IWorldRestartSink"/>) continue the truth exactly (<see cref="PhysicsEnsemble"/>).
 /// </summary>
 public static class WorldSimulator
 {
@@ -44,8 +46,11 @@ public static class WorldSimulator
                 state.Dispose();
                 state = next;
             }
+            var time = model.TimeOf(model.StepIndex);
             using (var snap = PhysicsEnsemble.Snapshot(model.Solver, state))
-                sink.Write(model.TimeOf(model.StepIndex), snap);
+                sink.Write(time, snap);
+            (sink as IWorldRestartSink)?.WriteRestart(time, state, model.StirringState);
+            model.Restart(model.StepIndex);
             progress?.Report(new WorldProgress("output", model.TimeOf(model.StepIndex), i + 1, config.OutputCount));
         }
         state.Dispose();

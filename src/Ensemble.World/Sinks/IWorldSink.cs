@@ -23,6 +23,16 @@ public interface IWorldSink
     void Complete();
 }
 
+/// <summary>
+/// A sink that also keeps the exact restart data of every snapshot (<see cref="WorldRestartFile"/>):
+/// <paramref name="state"/> is the spectral state [3, lmax, mmax] and <paramref name="stirring"/> the stirring in force
+/// ([lmax, mmax], null before the first stirring update), both in the solver's complex dtype.
+/// </summary>
+public interface IWorldRestartSink
+{
+    void WriteRestart(DateTime time, Tensor state, Tensor? stirring);
+}
+
 /// <summary>Keeps every snapshot in memory (tests, small runs, feeding the trainer directly).</summary>
 public sealed class InMemoryWorldSink : IWorldSink
 {

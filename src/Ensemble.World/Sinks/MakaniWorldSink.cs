@@ -14,10 +14,13 @@ namespace Ensemble.World;
 /// and longitude, as FourCastNet's. A year file's index i is 1 January 00 UTC + i·dhours, so the world must start
 /// on 1 January 00 UTC with a whole-hour interval that divides a day. One year of snapshots is held in memory
 /// (64×128, 6 channels, 6-hourly: 290 MB) and written, under a temporary name, when the next year starts or on
-/// <see cref="Complete"/>.
+/// <see cref="Complete"/>. The exact restart states go to <c>DIR/restart/YYYY.npy</c> with the configuration in
+/// <c>DIR/restart/world.yaml</c> (<see cref="WorldRestartFile"/>; 64×128 T42: 118 KB per snapshot, 172 MB per year).
 /// </summary>
-public sealed class MakaniWorldSink(string outputDir, int? validationFromYear = null) : IWorldSink
+public sealed class MakaniWorldSink(string outputDir, int? validationFromYear = null) : IWorldSink, IWorldRestartSink
 {
+    readonly List<double[]> _restart = [];
+    int _lmax, _mmax;
     WorldMetadata? _meta;
     int _dhours;
     int _year;
@@ -51,6 +54,17 @@ public sealed class MakaniWorldSink(string outputDir, int? validationFromYear = 
         new MakaniMetadata("ensemble-world", _dhours, metadata.Channels.Select(ch => ch.Name).ToArray(),
             metadata.LatitudesDeg, metadata.LongitudesDeg, GridTypes.Name(metadata.Config.GridType))
             .Write(Path.Combine(outputDir, "data.json"));
+        _lmax = metadata.Config.Lmax;
+        _mmax = metadata.Config.Mmax;
+        Directory.CreateDirectory(Path.Combine(outputDir, WorldRestartFile.Folder));
+        AtomicFile.WriteAllText(WorldRestartFile.ConfigPath(outputDir), metadata.Config.ToYaml());
+    }
+
+    public void WriteRestart(DateTime time, Tensor state, Tensor? stirring)
+    {
+        if (_meta is null) throw new InvalidOperationException("MakaniWorldSink.WriteRestart before Begin");
+        if (time != _expected - TimeSpan.FromHours(_dhours)) throw new InvalidOperationException($"MakaniWorldSink: restart at {time:O} does not follow the snapshot at {_expected.AddHours(-_dhours):O}");
+        _restart.Add(WorldRestartFile.Row(state, stirring));
     }
 
     public void Write(DateTime time, Tensor snapshot)
@@ -134,6 +148,12 @@ public sealed class MakaniWorldSink(string outputDir, int? validationFromYear = 
         for (int i = 0; i < _buffer.Count; i++) Array.Copy(_buffer[i], 0, fields, (long)i * per, per);
         MakaniYearFile.Write(Path.Combine(dir, $"{_year:D4}.h5"), _year, _dhours, fields,
             meta.Channels.Select(ch => ch.Name).ToArray(), meta.LatitudesDeg, meta.LongitudesDeg);
+        if (_restart.Count > 0)
+        {
+            if (_restart.Count != _buffer.Count) throw new InvalidOperationException($"MakaniWorldSink: {_restart.Count} restart states for {_buffer.Count} snapshots of {_year}");
+            WorldRestartFile.WriteYear(outputDir, _year, _restart, _lmax, _mmax);
+            _restart.Clear();
+        }
         _buffer.Clear();
     }
 }
