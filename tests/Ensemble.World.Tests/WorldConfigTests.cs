@@ -11,6 +11,7 @@ public sealed class WorldConfigTests
     [Theory]
     [InlineData("world.yaml", 64, 128, 43)]
     [InlineData("world-small.yaml", 32, 64, 22)]
+    [InlineData("world-demo.yaml", 32, 64, 22)]
     public void Shipped_configs_load_and_validate(string name, int nlat, int nlon, int lmax)
     {
         var c = WorldConfig.Load(ConfigPath(name));
