@@ -26,6 +26,21 @@ public static class CampaignData
         return folder ?? throw new EnsembleException($"{root}: no valid/ or test/ folder with the hindcast period (Makani layout)");
     }
 
+    /// <summary>A user data root's identity: data.json bytes plus name, size and write time of every year file.</summary>
+    public static System.Text.Json.Nodes.JsonNode Fingerprint(CampaignContext ctx)
+    {
+        string root = Root(ctx);
+        var o = new System.Text.Json.Nodes.JsonObject { ["path"] = root };
+        string meta = Path.Combine(root, "data.json");
+        o["data.json"] = File.Exists(meta) ? StageCache.FileHash(meta) : null;
+        foreach (var f in Directory.EnumerateFiles(root, "*.h5", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            var info = new FileInfo(f);
+            o[Path.GetRelativePath(root, f)] = $"{info.Length}@{info.LastWriteTimeUtc:O}";
+        }
+        return o;
+    }
+
     public static MakaniDataset Truth(CampaignContext ctx) => new(TruthFolder(ctx));
 
     /// <summary>Index of a valid time in a dataset, or a one-line error naming the time and the covered span.</summary>

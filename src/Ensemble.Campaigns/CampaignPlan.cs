@@ -9,18 +9,31 @@ public static class CampaignPlan
     public static IReadOnlyList<CampaignStage> Stages(CampaignConfig config)
     {
         var stages = new List<CampaignStage>();
-        var upstream = new List<string>();
+        var data = new List<string>();
         if (config.World is not null)
         {
             stages.Add(new WorldStage());
-            upstream.Add(WorldStage.StageName);
+            data.Add(WorldStage.StageName);
         }
+        var models = new List<string>(data);
         for (int k = 0; k < (config.Checkpoints.Train?.Count ?? 0); k++)
         {
-            stages.Add(new TrainStage(k));
-            upstream.Add(TrainStage.NameOf(k));
+            stages.Add(new TrainStage(k, data));
+            models.Add(TrainStage.NameOf(k));
         }
-        stages.Add(new SkillStage([.. upstream]));
+        stages.Add(new SkillStage([.. models]));
+        var afterSkill = new List<string>(models) { SkillStage.StageName };
+        var scoreInputs = new List<string>();
+        if (config.Climate.Enabled)
+        {
+            stages.Add(new ClimateStage([.. afterSkill]));
+            scoreInputs.Add(ClimateStage.StageName);
+        }
+        stages.Add(new MlEnsembleStage([.. afterSkill]));
+        scoreInputs.Add(MlEnsembleStage.StageName);
+        var forecasts = new List<(string, Func<CampaignContext, string>)> { (ScoresStage.MlModel, MlEnsembleStage.FieldsPath) };
+        stages.Add(new ScoresStage([.. data, .. scoreInputs], forecasts));
+        if (config.Report.Enabled) stages.Add(new ReportStage());
         return stages;
     }
 }

@@ -31,6 +31,7 @@ public static class CampaignRunner
     {
         var ctx = new CampaignContext(config, events ?? CampaignEvents.Silent);
         stages ??= CampaignPlan.Stages(config);
+        if (config.Threads is { } threads) TorchSharp.torch.set_num_threads(threads);
         Directory.CreateDirectory(ctx.Cache.Root);
         var reports = new List<StageReport>();
         foreach (var stage in stages)

@@ -66,6 +66,11 @@ public class CampaignConfigTests
         { "ensemble.batch_size=-2", "key 'ensemble.batch_size'" },
         { "checkpoints.train.count=0", "key 'checkpoints.train.count'" },
         { "ensemble.init_times.weekdays=[someday]", "key 'ensemble.init_times.weekdays'" },
+        { "ensemble.output.variables=[z500]", "key 'ensemble.output.variables': 'z500' is not a channel" },
+        { "ensemble.perturbation={method: bred_vector, seed_channels: [t2m]}", "key 'ensemble.perturbation.seed_channels'" },
+        { "ensemble.perturbation={method: bred_vector, seed_channels: [z], skill_lead_hours: 72}", "key 'ensemble.perturbation.skill_lead_hours'" },
+        { "ensemble.perturbation={method: magic}", "ensemble.perturbation" },
+        { "threads=0", "key 'threads'" },
     };
 
     [Theory]

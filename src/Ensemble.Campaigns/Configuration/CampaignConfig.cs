@@ -18,6 +18,8 @@ public sealed record CampaignConfig
     /// <summary>Campaign folder; defaults to runs/NAME.</summary>
     public string? Output { get; init; }
     public string Device { get; init; } = "auto";
+    /// <summary>Torch intra-op threads for the whole campaign (pin it for bit-reproducible CPU results; 1 suits small grids).</summary>
+    public int? Threads { get; init; }
 
     /// <summary>The built-in world as truth and training data (exclusive with <see cref="Data"/>).</summary>
     public WorldSection? World { get; init; }

@@ -19,6 +19,7 @@ public static class CampaignValidation
 
         if (string.IsNullOrWhiteSpace(c.Name) || c.Name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || c.Name.Contains(' '))
             throw Err("name", $"'{c.Name}' must be a non-empty file-name-safe word");
+        if (c.Threads is < 1) throw Err("threads", $"must be ≥ 1, got {c.Threads}");
         if ((c.World is null) == (c.Data is null))
             throw new EnsembleException($"{src}: exactly one of 'world' (the built-in world) or 'data' (a Makani data root) must be given");
         if (c.World is { } w)
@@ -35,7 +36,6 @@ public static class CampaignValidation
         {
             RequireFile(c, "checkpoints.train.config", t.Config);
             if (t.Count < 1) throw Err("checkpoints.train.count", $"must be ≥ 1, got {t.Count}");
-            if (c.Data is not null) throw Err("checkpoints.train", "training inside a campaign is supported with the built-in world; train on your data with `ensemble train` and list the packages");
         }
         for (int i = 0; i < c.Checkpoints.Packages.Count; i++)
             if (!Directory.Exists(c.Resolve(c.Checkpoints.Packages[i])))
@@ -78,7 +78,42 @@ public static class CampaignValidation
             if (!KnownMetrics.Contains(metric)) throw Err("scores.metrics", $"unknown metric '{metric}' (known: {string.Join(", ", KnownMetrics)})");
         if (c.Scores.ExtremePercentile is <= 0 or >= 100) throw Err("scores.extreme_percentile", "must be in (0, 100)");
         if (c.Scores.Metrics.Contains("efi") && !c.Climate.Enabled) throw Err("scores.metrics", "'efi' needs the M-climate (climate.enabled: true)");
+        ValidateChannels(c);
         return c;
+    }
+
+    /// <summary>
+    /// Channel names the campaign will have (the world's, or the data root's data.json), so a misspelt variable
+    /// fails now rather than after an hour of training; and the perturbation section bound and checked.
+    /// </summary>
+    static void ValidateChannels(CampaignConfig c)
+    {
+        string src = c.Source;
+        IReadOnlyList<string>? channels = null;
+        if (c.World is not null) channels = Ensemble.World.WorldChannels.Names;
+        else if (c.Data is { } d && File.Exists(Path.Combine(c.Resolve(d.Path), "data.json")))
+            channels = Ensemble.Data.Hdf5.MakaniMetadata.Read(Path.Combine(c.Resolve(d.Path), "data.json")).Channels;
+        void Check(IEnumerable<string>? names, string key)
+        {
+            if (channels is null || names is null) return;
+            foreach (var n in names)
+                if (!channels.Contains(n)) throw new EnsembleException($"{src}: key '{key}': '{n}' is not a channel (channels: {string.Join(", ", channels)})");
+        }
+        Check(c.Ensemble.Output.Variables, "ensemble.output.variables");
+        Check(c.Scores.Variables, "scores.variables");
+        if (c.Ensemble.Perturbation is { } node)
+        {
+            var tree = (System.Text.Json.Nodes.JsonObject)node.DeepClone();
+            if (tree["amplitudes"] is null && tree["skill_table"] is null) tree["skill_table"] = "skill";   // the campaign's own skill stage
+            var p = Ensemble.Core.Config.YamlConfig.Bind<Ensemble.Perturbations.PerturbationConfig>(tree, $"{src}: ensemble.perturbation");
+            p.Validate($"{src}: ensemble.perturbation");
+            Check(p.SeedChannels, "ensemble.perturbation.seed_channels");
+            Check(p.ClipNonNegative, "ensemble.perturbation.clip_non_negative");
+            Check(p.Amplitudes?.Keys, "ensemble.perturbation.amplitudes");
+            if (p.Amplitudes is null && p.SkillTable is null or "skill" && p.MethodKind != Ensemble.Perturbations.PerturbationMethod.None
+                && p.SkillLeadHours > c.Skill.LeadHours)
+                throw new EnsembleException($"{src}: key 'ensemble.perturbation.skill_lead_hours': {p.SkillLeadHours} h is beyond skill.lead_hours ({c.Skill.LeadHours} h), so the skill table has no such lead");
+        }
     }
 
     static IReadOnlyList<DateTime> Times(CampaignConfig c, TimesSection t, string key)

@@ -27,6 +27,7 @@ public sealed class SkillStage : CampaignStage
 
     public override JsonNode Inputs(CampaignContext ctx) => new JsonObject
     {
+        ["data"] = ctx.Config.Data is null ? null : CampaignData.Fingerprint(ctx),
         ["lead_hours"] = ctx.Config.Skill.LeadHours,
         ["init_times"] = new JsonArray(ctx.Config.Skill.InitTimes.Expand("skill.init_times").Select(t => (JsonNode)JsonValue.Create(t)!).ToArray()),
         ["checkpoints"] = CampaignCheckpoints.Fingerprints(ctx),

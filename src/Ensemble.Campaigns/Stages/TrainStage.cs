@@ -12,11 +12,11 @@ namespace Ensemble.Campaigns.Stages;
 /// seeds give the independently trained checkpoints of a multi-checkpoint ensemble (HENS §9). Interrupted
 /// training resumes from its last finished epoch (the trainer's own exact resume).
 /// </summary>
-public sealed class TrainStage(int index) : CampaignStage
+public sealed class TrainStage(int index, IReadOnlyList<string> dependsOn) : CampaignStage
 {
     public static string NameOf(int index) => $"checkpoint-{index}";
     public override string Name => NameOf(index);
-    public override IReadOnlyList<string> DependsOn => [WorldStage.StageName];
+    public override IReadOnlyList<string> DependsOn => dependsOn;
 
     public long Seed(CampaignContext ctx) => Seeds.Derive(ctx.Config.Seed, Seeds.Of("train"), index);
 
@@ -30,6 +30,7 @@ public sealed class TrainStage(int index) : CampaignStage
 
     public override JsonNode Inputs(CampaignContext ctx) => new JsonObject
     {
+        ["data"] = ctx.Config.Data is { } d ? CampaignData.Fingerprint(ctx) : null,
         ["training"] = JsonNode.Parse(YamlConfig.Show(ResolveConfig(ctx))),
         ["seed"] = Seed(ctx),
     };

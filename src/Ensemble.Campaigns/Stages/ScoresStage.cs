@@ -1,0 +1,100 @@
+using System.Text.Json.Nodes;
+using Ensemble.Core;
+using Ensemble.Data.Datasets;
+using Ensemble.Scoring.Climate;
+using Ensemble.Scoring.Pipeline;
+using Ensemble.Scoring.Tables;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Ensemble.Campaigns.Stages;
+
+/// <summary>
+/// Scores the ML ensemble and every baseline (the physics ensemble, listed files) with one pipeline against the
+/// same truth: scores.parquet (+ .csv) in the long format, plus EFI maps for the report.
+/// </summary>
+public sealed class ScoresStage(IReadOnlyList<string> dependsOn, IReadOnlyList<(string Model, Func<CampaignContext, string> Path)> forecasts) : CampaignStage
+{
+    public const string StageName = "scores";
+    public const string TableFile = "scores.parquet";
+    public const string MapsFolder = "maps";
+    public const string MlModel = "sfno-ensemble";
+    public override string Name => StageName;
+    public override IReadOnlyList<string> DependsOn => dependsOn;
+
+    public override JsonNode Inputs(CampaignContext ctx) => new JsonObject
+    {
+        ["data"] = ctx.Config.Data is null ? null : CampaignData.Fingerprint(ctx),
+        ["scores"] = JsonNode.Parse(Core.Config.YamlConfig.Show(ctx.Config.Scores)),
+        ["seed"] = ctx.Config.Seed,
+        ["forecasts"] = new JsonArray(forecasts.Select(f => (JsonNode)JsonValue.Create(f.Model)!).ToArray()),
+        ["baseline_files"] = new JsonArray(ctx.Config.Baseline.Files.Select(f => (JsonNode)JsonValue.Create(ctx.Config.Resolve(f))!).ToArray()),
+    };
+
+    public static string TablePath(CampaignContext ctx) => Path.Combine(ctx.StageDirectory(StageName), TableFile);
+
+    public override JsonObject Run(CampaignContext ctx, string directory, bool resume, CancellationToken cancel)
+    {
+        var s = ctx.Config.Scores;
+        var weighting = ScorePipeline.ParseWeighting(s.Weighting);
+        var maps = new List<ScoreMap>();
+        var options = new ScoreOptions
+        {
+            Climate = s.Metrics.Contains("efi") ? ModelClimateFile.Open(ClimateStage.FilePath(ctx)) : null,
+            EventPercentile = s.ExtremePercentile,
+            RankSeed = Seeds.Derive(ctx.Config.Seed, Seeds.Of("rank")),
+            Maps = maps,
+        };
+        var sources = forecasts.Select(f => (f.Model, Path: f.Path(ctx))).ToList();
+        sources.AddRange(ctx.Config.Baseline.Files.Select(f => ((string)Path.GetFileNameWithoutExtension(f.TrimEnd('/')), ctx.Config.Resolve(f))));
+        using var data = CampaignData.Truth(ctx);
+        var rows = new List<ScoreRow>();
+        int done = 0;
+        foreach (var (model, path) in sources)
+        {
+            cancel.ThrowIfCancellationRequested();
+            ctx.Report(Name, model, done++, sources.Count);
+            using var forecast = ForecastReader.Open(path, model);
+            var variables = forecast.Variables.Keys.Where(v => s.Variables is null || s.Variables.Contains(v)).Order(StringComparer.Ordinal).ToList();
+            if (variables.Count == 0)
+                throw new EnsembleException($"{ctx.Config.Source}: key 'scores.variables': none of {string.Join(", ", s.Variables ?? [])} is in {path} ({string.Join(", ", forecast.Variables.Keys)})");
+            using var subset = new ForecastSet(model, path, forecast.IsDeterministic, forecast.Grid, variables.Select(v => forecast.Variables[v]).ToList());
+            using var truth = Truth(data, subset);
+            var metrics = subset.IsDeterministic ? ["rmse"] : s.Metrics.Select(m => m == "fair_crps" ? "crps" : m).Distinct().ToList();
+            rows.AddRange(ScorePipeline.Score(subset, truth, metrics, weighting, options));
+        }
+        var table = new ScoreTable(rows);
+        table.Metadata["ssr_correction"] = ScorePipeline.SsrCorrectionNote;
+        table.Metadata["weighting"] = ScorePipeline.Name(weighting);
+        table.Metadata["crps_estimator"] = "fair";
+        table.Metadata["event"] = ScorePipeline.EventNote(options);
+        table.Metadata["campaign"] = ctx.Config.Name;
+        table.WriteParquetAndCsv(Path.Combine(directory, TableFile));
+        foreach (var map in maps) ScoreMapFiles.Write(Path.Combine(directory, MapsFolder), map);
+        return new JsonObject { ["table"] = TableFile, ["rows"] = rows.Count, ["maps"] = maps.Count };
+    }
+
+    /// <summary>The truth at every valid time (init + lead) of a forecast, read from the campaign's Makani data.</summary>
+    static TruthSet Truth(MakaniDataset data, ForecastSet forecast)
+    {
+        var valid = forecast.Variables.Values.SelectMany(v => v.InitTimes.SelectMany(t => v.LeadHours.Select(h => t.AddHours(h)))).Distinct().Order().ToList();
+        var index = new Dictionary<DateTime, int>();
+        for (int i = 0; i < data.Count; i++) index[data.TimeOf(i)] = i;
+        var times = valid.Where(index.ContainsKey).ToList();
+        if (times.Count == 0) throw new EnsembleException($"{forecast.Source}: no verifying time is in the truth data ({data.TimeOf(0):yyyy-MM-dd} … {data.TimeOf(data.Count - 1):yyyy-MM-dd})");
+        var channels = data.Channels.ToList();
+        var grid = new ScoreGrid(data.Metadata.Lat, data.Metadata.Lon);
+        var fields = new List<Tensor>();
+        foreach (var t in times) fields.Add(data.Get(index[t]).to(ScalarType.Float64));
+        using var stack = torch.stack(fields.ToArray(), 0);   // [T, C, lat, lon]
+        foreach (var f in fields) f.Dispose();
+        var vars = new List<TruthVariable>();
+        foreach (var name in forecast.Variables.Keys)
+        {
+            int c = channels.IndexOf(name);
+            if (c < 0) throw new EnsembleException($"{forecast.Source}: variable '{name}' is not in the truth data ({string.Join(", ", channels)})");
+            vars.Add(new TruthVariable(name, times, stack[.., c].clone()));
+        }
+        return new TruthSet("truth", grid, vars);
+    }
+}
