@@ -20,6 +20,7 @@ public static class EnsembleCli
         Func<ParseResult, Func<CommandContext, int>, int> wrap = (parse, handler) =>
         {
             logger = CliLogging.Create(parse.GetValue(global.Verbosity), parse.GetValue(global.LogFile), stderr);
+            global.ApplyThreads(parse);
             return handler(new CommandContext(parse, stdout, stderr, logger));
         };
         foreach (var command in Commands(wrap))
@@ -61,7 +62,14 @@ public static class EnsembleCli
         TrainCommand.Create(wrap),
         InspectCommand.Create(wrap),
         ScoreCommand.Create(wrap),
+        ClimateCommand.Create(wrap),
+        ReportCommand.Create(wrap),
+        RegressCommand.Create(wrap),
         WorldCommand.Create(wrap),
+        CampaignCommand.Create(wrap),
+        ConfigCommand.Create(wrap),
+        RunCommand.Create(wrap),
+        MergeCommand.Create(wrap),
     ];
 
     static string OneLine(string s) => System.Text.RegularExpressions.Regex.Replace(s, @"\s*\r?\n\s*", " ").Trim();
