@@ -40,7 +40,12 @@ internal sealed class ItemRunner(Campaign campaign, IInitialPerturbation perturb
             {
                 stats = NewStatistics(item.InitTimeIndex);
                 if (config.Statistics.Crps)
+                {
+                    // A run killed mid-item leaves its half-written spill under a temporary name: remove it first.
+                    foreach (var stale in Directory.GetFiles(dir.ItemsDir, Path.GetFileName(dir.ItemSpill(item.Index)) + ".*.tmp"))
+                        File.Delete(stale);
                     spill = new MemberSpill.Writer(dir.ItemSpill(item.Index), campaign.LeadHours.Count, _statChannels.Length, (long)campaign.Model.ImgShapeX * campaign.Model.ImgShapeY);
+                }
             }
             var flagged = RunMembers(item.InitTimeIndex, item.Checkpoint, members, forecaster, stats, spill, progress, cancel);
             var t = Stopwatch.StartNew();
