@@ -32,6 +32,12 @@ public static class CampaignPlan
         stages.Add(new MlEnsembleStage([.. afterSkill]));
         scoreInputs.Add(MlEnsembleStage.StageName);
         var forecasts = new List<(string, Func<CampaignContext, string>)> { (ScoresStage.MlModel, MlEnsembleStage.FieldsPath) };
+        if (config.Baseline.Physics)
+        {
+            stages.Add(new PhysicsBaselineStage());
+            scoreInputs.Add(PhysicsBaselineStage.StageName);
+            forecasts.Add((PhysicsBaselineStage.Model, PhysicsBaselineStage.FieldsPath));
+        }
         stages.Add(new ScoresStage([.. data, .. scoreInputs], forecasts));
         if (config.Report.Enabled) stages.Add(new ReportStage());
         return stages;

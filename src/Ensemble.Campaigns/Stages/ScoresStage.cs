@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Ensemble.Core;
 using Ensemble.Data.Datasets;
+using Ensemble.Data.EnsembleOutput;
 using Ensemble.Scoring.Climate;
 using Ensemble.Scoring.Pipeline;
 using Ensemble.Scoring.Tables;
@@ -54,11 +55,7 @@ public sealed class ScoresStage(IReadOnlyList<string> dependsOn, IReadOnlyList<(
         {
             cancel.ThrowIfCancellationRequested();
             ctx.Report(Name, model, done++, sources.Count);
-            using var forecast = ForecastReader.Open(path, model);
-            var variables = forecast.Variables.Keys.Where(v => s.Variables is null || s.Variables.Contains(v)).Order(StringComparer.Ordinal).ToList();
-            if (variables.Count == 0)
-                throw new EnsembleException($"{ctx.Config.Source}: key 'scores.variables': none of {string.Join(", ", s.Variables ?? [])} is in {path} ({string.Join(", ", forecast.Variables.Keys)})");
-            using var subset = new ForecastSet(model, path, forecast.IsDeterministic, forecast.Grid, variables.Select(v => forecast.Variables[v]).ToList());
+            using var subset = Load(path, model, s.Variables, ctx.Config.Source);
             using var truth = Truth(data, subset);
             var metrics = subset.IsDeterministic ? ["rmse"] : s.Metrics.Select(m => m == "fair_crps" ? "crps" : m).Distinct().ToList();
             rows.AddRange(ScorePipeline.Score(subset, truth, metrics, weighting, options));
@@ -72,6 +69,34 @@ public sealed class ScoresStage(IReadOnlyList<string> dependsOn, IReadOnlyList<(
         table.WriteParquetAndCsv(Path.Combine(directory, TableFile));
         foreach (var map in maps) ScoreMapFiles.Write(Path.Combine(directory, MapsFolder), map);
         return new JsonObject { ["table"] = TableFile, ["rows"] = rows.Count, ["maps"] = maps.Count };
+    }
+
+    /// <summary>
+    /// The scored variables of a forecast: our ensemble stores are read variable by variable (only those scored),
+    /// other formats (GRIB, foreign netCDF) through <see cref="ForecastReader"/>.
+    /// </summary>
+    static ForecastSet Load(string path, string model, IReadOnlyList<string>? wanted, string source)
+    {
+        bool ours = Directory.Exists(path) || Path.GetExtension(path) == ".nc";
+        if (ours)
+        {
+            using var reader = EnsembleStore.Open(path);
+            var layout = reader.Layout;
+            var names = layout.Variables.Where(v => wanted is null || wanted.Contains(v)).Order(StringComparer.Ordinal).ToList();
+            if (names.Count == 0)
+                throw new EnsembleException($"{source}: key 'scores.variables': none of {string.Join(", ", wanted ?? [])} is in {path} ({string.Join(", ", layout.Variables)})");
+            var vars = names.Select(v =>
+            {
+                using var data = reader.Read(v);
+                return new ForecastVariable(v, layout.Times, layout.LeadTimeHours, data);
+            }).ToList();
+            return new ForecastSet(model, path, layout.Members == 1, new ScoreGrid(layout.Lat, layout.Lon), vars);
+        }
+        var all = ForecastReader.Open(path, model);
+        var keep = all.Variables.Keys.Where(v => wanted is null || wanted.Contains(v)).Order(StringComparer.Ordinal).ToList();
+        if (keep.Count == 0)
+            throw new EnsembleException($"{source}: key 'scores.variables': none of {string.Join(", ", wanted ?? [])} is in {path} ({string.Join(", ", all.Variables.Keys)})");
+        return new ForecastSet(model, path, all.IsDeterministic, all.Grid, keep.Select(v => all.Variables[v]).ToList());
     }
 
     /// <summary>The truth at every valid time (init + lead) of a forecast, read from the campaign's Makani data.</summary>
