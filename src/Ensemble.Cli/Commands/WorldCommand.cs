@@ -30,12 +30,13 @@ public static class WorldCommand
         var output = new Option<FileInfo>("--output", "-o") { Description = "Ensemble output store (zarr v2 folder, dims ensemble, time, lead_time, lat, lon)", Required = true };
         var amplitude = new Option<double>("--amplitude") { Description = "Perturbation RMS as a fraction of the truth's climate std of vorticity", DefaultValueFactory = _ => 0.05 };
         var seed = new Option<long>("--seed") { Description = "Seed; member m at time t uses Seeds.Derive(seed, t, m)", DefaultValueFactory = _ => 0 };
-        var control = new Option<bool>("--control") { Description = "Member 0 is the unperturbed control (it reproduces the truth)" };
+        var control = new Option<bool>("--control") { Description = "Member 0 is the unperturbed control with the truth's stirring (it reproduces the truth)" };
+        var sameStirring = new Option<bool>("--same-stirring") { Description = "All members see the truth's stirring (default: each member its own future stirring, continued from the truth's at the initial time)" };
         var cmd = new Command("ensemble", "Run the physics baseline ensemble (perturbed truth states) into the ensemble output format")
-            { config, truth, times, members, steps, output, amplitude, seed, control };
+            { config, truth, times, members, steps, output, amplitude, seed, control, sameStirring };
         cmd.SetAction(parse => wrap(parse, ctx => Ensemble(ctx, ctx.Parse.GetValue(config)?.FullName, ctx.Get(truth).FullName,
             ParseTimes(ctx.Get(times)), ctx.Get(members), ctx.Get(steps), ctx.Get(output).FullName, ctx.Parse.GetValue(amplitude),
-            ctx.Parse.GetValue(seed), ctx.Parse.GetValue(control))));
+            ctx.Parse.GetValue(seed), ctx.Parse.GetValue(control), !ctx.Parse.GetValue(sameStirring))));
         return cmd;
     }
 
@@ -55,12 +56,12 @@ public static class WorldCommand
     }
 
     public static int Ensemble(CommandContext ctx, string? configPath, string truthDir, IReadOnlyList<DateTime> initTimes, int members, int steps,
-        string outputPath, double amplitude, long seed, bool control)
+        string outputPath, double amplitude, long seed, bool control, bool stochasticForcing = true)
     {
         var cfg = WorldConfig.Load(configPath ?? WorldRestartFile.ConfigPath(truthDir));
-        ctx.Log.Information("Physics ensemble: {Members} members × {Times} initial times, {Steps} leads of {Hours} h, amplitude {Amplitude} × climate std of vo, into {Output}",
-            members, initTimes.Count, steps, cfg.OutputHours, amplitude, outputPath);
-        var options = new WorldEnsembleOptions(cfg, truthDir, initTimes, members, steps, outputPath, amplitude, seed, control);
+        ctx.Log.Information("Physics ensemble: {Members} members × {Times} initial times, {Steps} leads of {Hours} h, amplitude {Amplitude} × climate std of vo, {Stirring}, into {Output}",
+            members, initTimes.Count, steps, cfg.OutputHours, amplitude, stochasticForcing ? "own future stirring per member" : "the truth's stirring", outputPath);
+        var options = new WorldEnsembleOptions(cfg, truthDir, initTimes, members, steps, outputPath, amplitude, seed, control, stochasticForcing);
         ProgressReporter.Run(ctx.Err, "world ensemble", update =>
         {
             int total = initTimes.Count * (steps + 1), done = 0;

@@ -11,6 +11,9 @@ namespace Ensemble.World;
 /// The innovation ξ_k comes from a torch.Generator seeded with a hash of (seed, k), so any update can be
 /// regenerated: <see cref="StateAt"/> replays the recursion over a window long enough (r^W &lt; 1e−13) that
 /// the result equals the sequential one to rounding.
+/// <para><see cref="Branch"/> splits the stirring into M member realisations [M, lmax, mmax]: from then on member m's
+/// innovations come from its own seed (the truth's seed reproduces the truth's forcing), as a forecast cannot know
+/// the future forcing; this is what makes the world unpredictable beyond a few days (docs/world.md).</para>
 /// </summary>
 public sealed class StochasticStirring : IDisposable
 {
@@ -20,6 +23,7 @@ public sealed class StochasticStirring : IDisposable
     readonly Tensor _band;   // [lmax, mmax] real: 1 on stirred (l, m), m ≤ l, else 0
     readonly Tensor _mask;   // [nlat, 1] real latitude mask
     Tensor? _state;
+    ulong[]? _memberSeeds;   // null: one realisation [lmax, mmax]; else [M, lmax, mmax] with member seeds
 
     public double R { get; }
     /// <summary>Number of updates replayed by <see cref="StateAt"/>.</summary>
@@ -60,10 +64,58 @@ public sealed class StochasticStirring : IDisposable
         return _solver.Tril(_solver.Grid2Spec(scaled)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Number of member realisations after <see cref="Branch"/>; 0 while the stirring is one shared realisation.</summary>
+    public int Members => _memberSeeds?.Length ?? 0;
+
+    /// <summary>
+    /// Splits the current state S_Index into one realisation per seed ([M, lmax, mmax], all equal to S_Index now); later
+    /// updates of member m draw ξ_k from <paramref name="memberSeeds"/>[m] (the config seed continues the truth).
+    /// A branched stirring only moves forward (no replay).
+    /// </summary>
+    public void Branch(IReadOnlyList<long> memberSeeds)
+    {
+        if (memberSeeds.Count == 0) throw new ArgumentException("no member seeds", nameof(memberSeeds));
+        if (_state is null) throw new InvalidOperationException("stirring not started: call Advance or Set before Branch");
+        if (_memberSeeds is not null) throw new InvalidOperationException("stirring already branched");
+        var b = _state.unsqueeze(0).expand(memberSeeds.Count, -1, -1).clone().detach();
+        _state.Dispose();
+        _state = b;
+        _memberSeeds = memberSeeds.Select(x => (ulong)x).ToArray();
+    }
+
+    /// <summary>Innovations of all members at update k, [M, lmax, mmax] (each row as <see cref="Innovation"/> with that member's seed).</summary>
+    Tensor MemberInnovations(long k)
+    {
+        using var scope = torch.NewDisposeScope();
+        var draws = _memberSeeds!.Select(sd =>
+        {
+            using var gen = new Generator(Mix(sd, (ulong)k), _solver.Device);
+            return torch.randn([_solver.LMax, _solver.MMax], dtype: _solver.ComplexDType, device: _solver.Device, generator: gen);
+        }).ToArray();
+        var xi = torch.stack(draws, 0) * _band;
+        var grid = _solver.Spec2Grid(xi) * _mask;
+        var rms = _solver.GlobalMean(grid.pow(2)).sqrt().reshape(-1, 1, 1);
+        var scaled = grid * (_p.StirringAmplitude / rms);
+        return _solver.Tril(_solver.Grid2Spec(scaled)).MoveToOuterDisposeScope();
+    }
+
     /// <summary>Moves to update <paramref name="k"/> (k = Index + 1 steps the recursion, anything else replays).</summary>
     public void Advance(long k)
     {
         if (k == Index) return;
+        if (_memberSeeds is not null)
+        {
+            if (k < Index) throw new InvalidOperationException($"a branched stirring only moves forward (at update {Index}, asked for {k})");
+            while (Index < k)
+            {
+                using var xm = MemberInnovations(Index + 1);
+                var nm = (R * _state! + Math.Sqrt(1 - R * R) * xm).detach();
+                _state!.Dispose();
+                _state = nm;
+                Index++;
+            }
+            return;
+        }
         if (k == Index + 1 && _state is not null)
         {
             using var xi = Innovation(k);
@@ -86,6 +138,7 @@ public sealed class StochasticStirring : IDisposable
         if (value.dim() != 2 || value.shape[0] != _solver.LMax || value.shape[1] != _solver.MMax)
             throw new EnsembleException($"stirring state: expected [{_solver.LMax}, {_solver.MMax}], got [{string.Join(", ", value.shape)}]");
         var v = value.to(_solver.ComplexDType, _solver.Device).clone().detach();
+        _memberSeeds = null;
         _state?.Dispose();
         _state = v;
         Index = k;

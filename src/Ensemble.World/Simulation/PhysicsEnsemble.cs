@@ -7,14 +7,17 @@ namespace Ensemble.World;
 /// <summary>
 /// Initial-state perturbation of one member: ζ' = amplitude · rms(ζ) · η, where η is a unit-RMS Gaussian field
 /// with equal variance in every degree 1 ≤ l &lt; lmax (white in l), drawn from a torch.Generator seeded with
-/// <paramref name="Seed"/>. Amplitude 0 gives the unperturbed control.
+/// <paramref name="Seed"/>. Amplitude 0 gives the unperturbed control. <paramref name="StirringSeed"/>: null = the
+/// member sees the truth's stirring; otherwise its stirring after the initial time is its own AR(1) realisation
+/// (continuing the truth's stirring state, innovations from this seed; <see cref="StochasticStirring.Branch"/>).
 /// </summary>
-public readonly record struct MemberPerturbation(double Amplitude, long Seed);
+public readonly record struct MemberPerturbation(double Amplitude, long Seed, long? StirringSeed = null);
 
 /// <summary>
 /// The physics baseline ensemble: M members of the same (perfect) world started from one grid state, each with
-/// its own perturbation, integrated together as a batch. Members share the truth's stirring (the stirring is a
-/// function of model time), so their spread comes from initial-state uncertainty and chaos only.
+/// its own perturbation, integrated together as a batch. A member without a stirring seed sees the truth's stirring
+/// (a function of model time); one with a stirring seed sees its own future stirring (stochastic forcing, the world's
+/// analogue of stochastic physics), so its spread comes from initial-state uncertainty, chaos and the unknown forcing.
 /// </summary>
 public static class PhysicsEnsemble
 {
@@ -32,6 +35,7 @@ public static class PhysicsEnsemble
         using var start = WorldChannels.FromGrid(model.Solver, initialGrid);
         var state = Perturb(model.Solver, start, members);
         model.Restart(model.StepOf(time));
+        Branch(model, members);
         Integrate(model, state, outputSteps, onOutput, cancel);
     }
 
@@ -53,7 +57,15 @@ public static class PhysicsEnsemble
         using var stirring = r.select(0, 3).contiguous();
         var state = Perturb(model.Solver, start, members, vorticityScale);
         model.Restart(model.StepOf(time), stirring);
+        Branch(model, members);
         Integrate(model, state, outputSteps, onOutput, cancel);
+    }
+
+    /// <summary>Per-member stirring when any member has a stirring seed (the others keep the truth's seed).</summary>
+    internal static void Branch(WorldModel model, IReadOnlyList<MemberPerturbation> members)
+    {
+        if (members.Any(m => m.StirringSeed is not null))
+            model.BranchStirring(members.Select(m => m.StirringSeed ?? model.Config.Seed).ToArray());
     }
 
     static void Check(IReadOnlyList<MemberPerturbation> members, int outputSteps)

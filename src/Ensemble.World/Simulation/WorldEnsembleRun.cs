@@ -15,15 +15,20 @@ namespace Ensemble.World;
 /// <param name="OutputPath">Ensemble output store (zarr v2 folder).</param>
 /// <param name="Amplitude">Perturbation RMS as a fraction of the truth's climate std of vorticity (stats/global_stds.npy).</param>
 /// <param name="Seed">Campaign seed; member m at time t uses Seeds.Derive(Seed, ticks(t), m).</param>
-/// <param name="Control">Member 0 is the unperturbed control (it reproduces the truth).</param>
+/// <param name="Control">Member 0 is the unperturbed control with the truth's stirring (it reproduces the truth).</param>
+/// <param name="StochasticForcing">
+/// Each (non-control) member sees its own stirring after the initial time: the AR(1) continues from the truth's stirring
+/// state at t0 with innovations seeded by <see cref="WorldEnsembleRun.StirringSeed"/> (the future forcing is unknown to a
+/// forecast). False: all members see the truth's stirring (initial-state uncertainty only).
+/// </param>
 public sealed record WorldEnsembleOptions(WorldConfig Config, string TruthDirectory, IReadOnlyList<DateTime> InitTimes, int Members,
-    int Steps, string OutputPath, double Amplitude = 0.05, long Seed = 0, bool Control = false);
+    int Steps, string OutputPath, double Amplitude = 0.05, long Seed = 0, bool Control = false, bool StochasticForcing = true);
 
 /// <summary>
 /// The physics baseline ensemble (the role IFS ENS plays for the ML ensembles): for each initial time, M members
 /// start from the truth's exact restart state, each with its vorticity perturbed by a seeded spherical Gaussian field
 /// (white in degree 1 … lmax−1, unit grid RMS, <see cref="PhysicsEnsemble.UnitNoise"/>) of RMS amplitude × the
-/// climate std of vo; they run as one batch under the truth's stirring, and every 6-hourly lead is written to the
+/// climate std of vo; they run as one batch, each (except a control) under its own future stirring by default, and every 6-hourly lead is written to the
 /// ensemble output store (dims ensemble, time, lead_time, lat, lon).
 /// </summary>
 public static class WorldEnsembleRun
@@ -52,6 +57,9 @@ public static class WorldEnsembleRun
                 ["source"] = "ensemble world ensemble: physics baseline of the built-in shallow-water world",
                 ["truth"] = Path.GetFullPath(o.TruthDirectory),
                 ["perturbation"] = $"{PerturbationName}: vo += {o.Amplitude} * climate_std(vo) [{voStd:E4} s-1] * unit-RMS Gaussian field white in degree 1..lmax-1, seed Seeds.Derive(seed, ticks(init_time), member)",
+                ["stirring"] = o.StochasticForcing
+                    ? "per member: AR(1) continued from the truth's stirring at init_time, innovations seeded by Seeds.Derive(seed, ticks(init_time), member, Seeds.Of(\"stirring\"))" + (o.Control ? "; member 0 (control): the truth's stirring" : "")
+                    : "the truth's stirring (all members)",
                 ["seed"] = o.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
             });
         using var writer = EnsembleStore.Create(o.OutputPath, layout);
@@ -62,7 +70,7 @@ public static class WorldEnsembleRun
             using var restart = WorldRestartFile.Read(o.TruthDirectory, t, cfg.OutputHours, cfg.Lmax, cfg.Mmax);
             var members = memberIds.Select(m => o.Control && m == 0
                 ? new MemberPerturbation(0, 0)
-                : new MemberPerturbation(o.Amplitude, MemberSeed(o.Seed, t, m))).ToArray();
+                : new MemberPerturbation(o.Amplitude, MemberSeed(o.Seed, t, m), o.StochasticForcing ? StirringSeed(o.Seed, t, m) : null)).ToArray();
             int timeIndex = ti;
             PhysicsEnsemble.RunFromRestart(cfg, restart, t, members, o.Steps, (lead, _, fields) =>
             {
@@ -75,6 +83,11 @@ public static class WorldEnsembleRun
 
     /// <summary>The perturbation seed of member <paramref name="member"/> at <paramref name="initTime"/>.</summary>
     public static long MemberSeed(long seed, DateTime initTime, int member) => Seeds.Derive(seed, Seeds.Of(initTime), member);
+
+    /// <summary>The stirring seed of member <paramref name="member"/> at <paramref name="initTime"/> (stochastic forcing).</summary>
+    public static long StirringSeed(long seed, DateTime initTime, int member) => Seeds.Derive(seed, Seeds.Of(initTime), member, StirringTag);
+
+    static readonly long StirringTag = Seeds.Of("stirring");
 
     /// <summary>The truth's climate std of a channel from DIR/stats/global_stds.npy.</summary>
     public static double ClimateStd(string truthDirectory, string channel)

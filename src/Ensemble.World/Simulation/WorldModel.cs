@@ -77,6 +77,20 @@ public sealed class WorldModel : IDisposable
             Forcing.Stirring.Set(StirringIndexOf(step - 1), stirring);
     }
 
+    /// <summary>
+    /// Gives each member of the batch its own future stirring (<see cref="StochasticStirring.Branch"/>): all continue the
+    /// AR(1) from the stirring in force now, member m then draws its innovations from <paramref name="memberSeeds"/>[m]
+    /// (<see cref="WorldConfig.Seed"/> reproduces the truth's forcing). States passed to <see cref="Advance"/> must then be
+    /// [M, 3, lmax, mmax]. No effect without stirring.
+    /// </summary>
+    public void BranchStirring(IReadOnlyList<long> memberSeeds)
+    {
+        if (Config.Forcing.StirringAmplitude <= 0) return;
+        var st = Forcing.Stirring;
+        if (st.CurrentOrNull is null) st.Advance(StepIndex > 0 ? StirringIndexOf(StepIndex - 1) : 0);
+        st.Branch(memberSeeds);
+    }
+
     /// <summary>The stirring in force (null before the first update or without stirring).</summary>
     public Tensor? StirringState => Config.Forcing.StirringAmplitude > 0 ? Forcing.Stirring.CurrentOrNull : null;
 
@@ -84,6 +98,9 @@ public sealed class WorldModel : IDisposable
     public Tensor Advance(Tensor uspec, long nsteps)
     {
         Solver.CheckState(uspec);
+        int m = Forcing.Stirring.Members;
+        if (m > 0 && Config.Forcing.StirringAmplitude > 0 && (uspec.dim() != 4 || uspec.shape[0] != m))
+            throw new EnsembleException($"world: the stirring is branched into {m} members, the state must be [{m}, 3, lmax, mmax], got [{string.Join(", ", uspec.shape)}]");
         var u = uspec.alias();
         for (long n = 0; n < nsteps; n++)
         {
