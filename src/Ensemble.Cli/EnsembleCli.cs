@@ -70,6 +70,7 @@ public static class EnsembleCli
         ConfigCommand.Create(wrap),
         RunCommand.Create(wrap),
         MergeCommand.Create(wrap),
+        ConvertCommand.Create(wrap),
     ];
 
     static string OneLine(string s) => System.Text.RegularExpressions.Regex.Replace(s, @"\s*\r?\n\s*", " ").Trim();

@@ -1,6 +1,8 @@
 using Ensemble.Campaigns.Configuration;
 using Ensemble.Campaigns.Stages;
 using Ensemble.Data.Hdf5;
+using Ensemble.Models.Packages;
+using Ensemble.Perturbations;
 using Ensemble.Scoring.Tables;
 using Ensemble.Spherical;
 using Ensemble.TestSupport;
@@ -122,5 +124,29 @@ public class EndToEndCampaignTests
         var edited = CampaignConfig.Parse(Yaml(data), "e2e.yaml", tmp.Path, [$"output={out1}", "scores.extreme_percentile=90"]);
         var third = CampaignRunner.Run(edited);
         Assert.Equal(["Reused", "Reused", "Reused", "Reused", "Reused", "Ran", "Ran"], third.Select(r => r.Outcome.ToString()));
+
+        // The skill-regression gate: the same campaign with deliberately degraded checkpoints (relative noise on every
+        // weight group) is caught by `regress` against the first campaign's scores, with a readable table.
+        var degraded = new List<string>();
+        for (int k = 0; k < 2; k++)
+        {
+            string dir = tmp.File($"degraded-{k}");
+            using var package = WeightPerturbation.LoadPerturbed(Path.Combine(out1, $"checkpoint-{k}", "package"),
+                new WeightPerturbationConfig { RelativeStd = 0.5, Groups = ["encoder", "blocks.*", "decoder"] }, seed: 99 + k);
+            ModelPackage.Export(dir, package.Model, package.Statistics);
+            degraded.Add(dir);
+        }
+        string out2 = tmp.File("degraded-campaign");
+        var bad = CampaignConfig.Parse(Yaml(data), "e2e.yaml", tmp.Path,
+            [$"output={out2}", "checkpoints.train=null", $"checkpoints.packages=[{string.Join(", ", degraded)}]"]);
+        Assert.Equal(["skill", "climate", "ml-ensemble", "scores", "report"], CampaignRunner.Run(bad).Select(r => r.Stage));
+        var worse = ScoreRegression.Compare(ScoreTable.ReadParquet(Path.Combine(out2, "scores", ScoresStage.TableFile)), scores, tolerance: 0.05,
+            metrics: ["crps", "rmse"]);
+        Assert.False(worse.Passed);
+        string table = ScoreRegression.Format(worse.Worse);
+        Assert.Contains("crps", table);
+        Assert.Contains("rmse", table);
+        // …while the original scores pass against themselves.
+        Assert.True(ScoreRegression.Compare(scores, scores, tolerance: 0).Passed);
     }
 }

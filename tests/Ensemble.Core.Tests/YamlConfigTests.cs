@@ -47,6 +47,14 @@ public class YamlConfigTests
         Assert.Equal("x", r.Name);
     }
 
+    [Fact]
+    public void A_null_override_clears_a_key()
+    {
+        var r = YamlConfig.Parse<Root>("name: a\ntraining:\n  batch_size: 8\n", "t.yaml", ["name=null"]);
+        Assert.Null(r.Name);
+        Assert.Equal(8, r.Training.BatchSize);
+    }
+
     [Theory]
     [InlineData("nmae: x\n", "t.yaml: unknown key 'nmae'")]
     [InlineData("training:\n  batch_sise: 3\n", "t.yaml: unknown key 'training.batch_sise'")]

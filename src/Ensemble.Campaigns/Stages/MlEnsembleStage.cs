@@ -13,6 +13,8 @@ public sealed class MlEnsembleStage(IReadOnlyList<string> dependsOn) : CampaignS
 {
     public const string StageName = "ml-ensemble";
     public const string RunFolder = "run";
+    /// <summary>The runner config this stage executes, written before it runs (`ensemble run --config` / SLURM use it).</summary>
+    public const string RunConfigFile = "run-config.yaml";
     public override string Name => StageName;
     public override IReadOnlyList<string> DependsOn => dependsOn;
 
@@ -39,6 +41,7 @@ public sealed class MlEnsembleStage(IReadOnlyList<string> dependsOn) : CampaignS
     public override JsonObject Run(CampaignContext ctx, string directory, bool resume, CancellationToken cancel)
     {
         var config = RunConfig(ctx);
+        WriteRunConfig(ctx, config);
         var progress = new SyncProgress<RunProgress>(p => ctx.Report(Name,
             $"{p.MemberStepsPerSecond:F1} member-steps/s" + (p.Eta is { } eta ? $", ETA {eta:hh\\:mm\\:ss}" : ""), p.MemberStepsDone, p.MemberStepsTotal));
         var summary = EnsembleRun.Execute(config, RankInfo.Single, new RunOptions { Warning = ctx.Events.Warning }, progress, cancel);
@@ -49,6 +52,14 @@ public sealed class MlEnsembleStage(IReadOnlyList<string> dependsOn) : CampaignS
             ["member_steps_per_second"] = summary.MemberStepsPerSecond,
             ["flagged_members"] = summary.Flagged.Count,
         };
+    }
+
+    /// <summary>Writes the runner config (JSON, which is YAML) beside the run folder and returns its path.</summary>
+    public static string WriteRunConfig(CampaignContext ctx, Inference.Config.EnsembleRunConfig config)
+    {
+        string path = Path.Combine(ctx.StageDirectory(StageName), RunConfigFile);
+        Core.AtomicFile.WriteAllText(path, "# Written by `ensemble campaign`: the ML ensemble of this campaign as an `ensemble run` config.\n" + config.ToJson() + "\n");
+        return path;
     }
 
     public static string FieldsPath(CampaignContext ctx)

@@ -122,7 +122,8 @@ public static class YamlConfig
         string text = assignment[(eq + 1)..];
         var parts = path.Split('.');
         if (parts.Any(p => p.Length == 0)) throw new EnsembleException($"override '{assignment}': empty key segment");
-        JsonNode value = ToJson(text.Length == 0 ? "\"\"" : text, $"override '{assignment}'") ?? JsonValue.Create((string?)null)!;
+        // `key=null` (or `key=~`) clears a key: the YAML null becomes a JSON null.
+        JsonNode? value = ToJson(text.Length == 0 ? "\"\"" : text, $"override '{assignment}'");
         if (tree is not JsonObject cur) throw new EnsembleException($"{source}: the config root is not a mapping");
         for (int i = 0; i < parts.Length - 1; i++)
         {
@@ -131,7 +132,7 @@ public static class YamlConfig
                 throw new EnsembleException($"override '{assignment}': '{string.Join('.', parts[..(i + 1)])}' is not a mapping");
             cur = next;
         }
-        cur[parts[^1]] = value.DeepClone();
+        cur[parts[^1]] = value?.DeepClone();
     }
 
     /// <summary>The resolved config as YAML-compatible JSON text (for `config show` and content hashes).</summary>
