@@ -47,6 +47,7 @@ public static class RunConfigBuilder
             ["perturbation"] = perturbation,
             ["batch_size"] = int.TryParse(e.BatchSize, out int b) ? JsonValue.Create(b) : JsonValue.Create("auto"),
             ["device"] = ctx.Config.Device,
+            ["threads"] = ctx.Config.Threads,
             ["output"] = new JsonObject
             {
                 ["path"] = runDirectory,

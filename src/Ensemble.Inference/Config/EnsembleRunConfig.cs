@@ -31,6 +31,8 @@ public sealed record EnsembleRunConfig
     public int PairsPerItem { get; init; } = 8;
     /// <summary>cpu, cuda, cuda:N or auto (auto uses the rank-local GPU from SLURM_LOCALID / LOCAL_RANK).</summary>
     public string Device { get; init; } = "auto";
+    /// <summary>Torch intra-op threads per rank (pin it: CPU results depend on the count; default: the process default).</summary>
+    public int? Threads { get; init; }
     public OutputConfig Output { get; init; } = new();
     public StatisticsConfig Statistics { get; init; } = new();
 

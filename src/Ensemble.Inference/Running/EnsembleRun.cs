@@ -27,6 +27,13 @@ public static class EnsembleRun
 
     public static RunSummary Execute(EnsembleRunConfig config, RankInfo rank, RunOptions options, IProgress<RunProgress>? progress = null, CancellationToken cancel = default)
     {
+        // The thread count is part of the config (and its hash): CPU reductions split work by thread, so every rank
+        // and every rerun must use the same count for bit-identical members and statistics.
+        if (config.Threads is { } threads)
+        {
+            if (threads < 1) throw new Ensemble.Core.EnsembleException($"threads: must be ≥ 1, got {threads}");
+            torch.set_num_threads(threads);
+        }
         using var campaign = Campaign.Open(config);
         var perturbation = options.Perturbation?.Invoke(campaign.Channels, campaign.Model.ImgShapeX, campaign.Model.ImgShapeY)
             ?? PerturbationFromConfig(config, campaign);
