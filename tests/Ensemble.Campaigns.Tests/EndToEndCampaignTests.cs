@@ -20,7 +20,7 @@ public class EndToEndCampaignTests
     static readonly string[] Channels = ["z", "u"];
     const int NLat = 16, NLon = 32;
 
-    static string WriteData(string root)
+    internal static string WriteData(string root)
     {
         var grid = new SphericalGrid(GridType.LegendreGauss, NLat, NLon);
         var lat = grid.LatitudesDeg();
@@ -51,7 +51,7 @@ public class EndToEndCampaignTests
         return root;
     }
 
-    static string Yaml(string data) => $$"""
+    internal static string Yaml(string data) => $$"""
         name: e2e
         seed: 5
         device: cpu

@@ -138,6 +138,7 @@ public sealed class ModelClimateFile
     static void Put(ZipArchive zip, string name, NpyArray a)
     {
         var e = zip.CreateEntry(name + ".npy", CompressionLevel.NoCompression);
+        e.LastWriteTime = new DateTimeOffset(1980, 1, 1, 0, 0, 0, TimeSpan.Zero);   // fixed: the same climate gives the same bytes
         using var s = e.Open();
         NpyFile.Write(s, a);
     }
