@@ -145,3 +145,28 @@ public class EnsembleRunTests(ITestOutputHelper output)
         Assert.Contains("NaN or infinite values", summaryJson);
     }
 }
+
+public class WeightVariantTests
+{
+    [Fact]
+    public void WeightVariantsOfOnePackageAreSeededCheckpointsThatDiverge()
+    {
+        using var tmp = new Ensemble.TestSupport.TempDir();
+        var (data, models) = TinyCampaign.Create(tmp.Path, checkpoints: 1);
+        EnsembleRunConfig Config(string run, params string[] o) => EnsembleRunConfig.Parse(TinyCampaign.Yaml(data, models, tmp.File(run), pairs: 1, control: true, steps: 2),
+            "campaign.yaml", ["perturbation.weights={relative_std: 0.05, groups: ['blocks.*.filter'], variants: 2}", .. o]);
+        EnsembleRun.Execute(Config("a"), RankInfo.Single);
+        using var store = EnsembleStore.Open(Path.Combine(tmp.File("a"), "fields.zarr"));
+        // 1 package × 2 variants × (control + 1 pair × 2) = 6 members; members 0 and 3 are the variants' controls.
+        Assert.Equal(6, store.Layout.Members);
+        Assert.Equal(["ckpt0~w0", "ckpt0~w1"], store.Layout.MemberInfo!.Select(m => m.Model).Distinct());
+        Assert.Equal(store.ReadField("z500", 0, 0, 0), store.ReadField("z500", 3, 0, 0));       // same analysis at lead 0
+        Assert.NotEqual(store.ReadField("z500", 0, 0, 1), store.ReadField("z500", 3, 0, 1));    // different weights after a step
+
+        // Seeded: a rerun of the same config gives the same variant members, bit for bit.
+        EnsembleRun.Execute(Config("b"), RankInfo.Single);
+        using var again = EnsembleStore.Open(Path.Combine(tmp.File("b"), "fields.zarr"));
+        for (int k = 0; k < 6; k++)
+            Assert.Equal(store.ReadField("z500", k, 1, 2), again.ReadField("z500", k, 1, 2));
+    }
+}

@@ -37,7 +37,7 @@ public sealed record RunManifest
     public required string Format { get; init; }
     public required string Perturbation { get; init; }
 
-    public MemberPlan Plan() => new(InitTimes, Models.Count, Pairs, Control, PairsPerItem);
+    public MemberPlan Plan() => new(InitTimes, CheckpointSources.Of(RunConfig()).Count, Pairs, Control, PairsPerItem);
 
     public static RunManifest Read(string path)
     {
@@ -144,8 +144,8 @@ internal sealed class Campaign : IDisposable
             foreach (var h in c.Output.LeadTimes ?? [])
                 if (!leads.Any(x => Math.Abs(x - h) < 1e-9))
                     throw new EnsembleException($"output.lead_times: {h} h is not a lead of this run (0 … {leads[^1]} h every {step.TotalHours} h)");
-            var plan = new MemberPlan(times, c.Models.Count, pairs, control, c.PairsPerItem);
-            var modelNames = c.Models.Select(m => Path.GetFileName(Path.GetFullPath(m).TrimEnd(Path.DirectorySeparatorChar))).ToList();
+            var plan = new MemberPlan(times, CheckpointSources.Of(c).Count, pairs, control, c.PairsPerItem);
+            var modelNames = CheckpointSources.Of(c).Select(s => s.Name).ToList();
             var full = new EnsembleLayout(channels.ToList(), new Dictionary<string, string>(), times, leads, plan.TotalMembers,
                 initial.Metadata.Lat, initial.Metadata.Lon, null,
                 new Dictionary<string, string> { ["title"] = c.Name, ["campaign_seed"] = c.Seed.ToString(CultureInfo.InvariantCulture) });

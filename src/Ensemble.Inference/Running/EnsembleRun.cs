@@ -59,7 +59,7 @@ public static class EnsembleRun
         {
             foreach (var group in todo.GroupBy(i => i.Checkpoint))
             {
-                using var package = ModelPackage.Load(config.Models[group.Key], device);
+                using var package = CheckpointSources.Load(config, group.Key, device);
                 var forecaster = Forecaster(package, device);
                 foreach (var item in group)
                 {
@@ -124,7 +124,7 @@ public static class EnsembleRun
         var infos = Enumerable.Range(0, plan.TotalMembers).Select(k =>
         {
             var m = plan.Member(k);
-            string model = Path.GetFileName(Path.GetFullPath(campaign.Config.Models[m.Checkpoint]).TrimEnd(Path.DirectorySeparatorChar));
+            string model = CheckpointSources.Of(campaign.Config)[m.Checkpoint].Name;
             // Seeds differ per initial time; the stored seed is the first initial time's (all are re-derivable from the plan).
             long seed = m.IsControl ? 0 : PerturbationSeeds.Pair(campaign.Config.Seed, m.Checkpoint, plan.InitTimes[0], m.Pair);
             return new EnsembleMemberInfo(m.Checkpoint, model, m.IsControl ? "none" : perturbation.Name, m.Pair, m.Sign, seed);
@@ -145,7 +145,7 @@ public static class EnsembleRun
         var flagged = new List<FlaggedMember>();
         try
         {
-            using var package = ModelPackage.Load(campaign.Config.Models[member.Checkpoint], device);
+            using var package = CheckpointSources.Load(campaign.Config, member.Checkpoint, device);
             var forecaster = Forecaster(package, device);
             for (int t = 0; t < campaign.Plan.InitTimes.Count; t++)
             {
