@@ -60,6 +60,38 @@ public class CampaignCommandTests
             File.ReadAllBytes(Path.Combine(killed, "climate", "mclimate.npz")));
     }
 
+    [Fact]
+    public void Slurm_submit_runs_the_stages_before_the_ensemble_and_chains_ensemble_merge_and_finish_jobs()
+    {
+        using var tmp = new TempDir();
+        string data = EndToEndCampaignTests.WriteData(tmp.File("data"));
+        File.WriteAllText(tmp.File("c.yaml"), EndToEndCampaignTests.Yaml(data));
+        string output = tmp.File("out");
+        var stdout = new StringWriter();
+        var err = new StringWriter();
+        int code = EnsembleCli.Run(["campaign", tmp.File("c.yaml"), $"output={output}", "--slurm-submit", "--tasks", "2", "--gpus-per-task", "1", "--dry-run"], stdout, err);
+        Assert.True(code == 0, err.ToString());
+        string o = stdout.ToString();
+        Assert.Matches(@"climate\s+ran", o);
+        Assert.DoesNotContain("ml-ensemble ", o);
+        string runConfig = Path.Combine(output, "ml-ensemble", "run-config.yaml");
+        Assert.True(File.Exists(runConfig));
+        Assert.False(File.Exists(Path.Combine(output, "ml-ensemble", "stage.json")));
+        Assert.Contains($"ENSEMBLE_CONFIG={runConfig}", o);
+        Assert.Contains("--ntasks=2", o);
+        Assert.Contains("--gpus-per-task=1", o);
+        Assert.Contains("ensemble-tasks.sbatch", o);
+        Assert.Contains($"ENSEMBLE_RUN_DIR={Path.Combine(output, "ml-ensemble", "run")} sbatch --parsable --dependency=afterok:<run>", o);
+        Assert.Contains("--dependency=afterok:<merge> --job-name=campaign-finish", o);
+        // The written run config is what `ensemble run` executes on the nodes.
+        var cfg = Ensemble.Inference.Config.EnsembleRunConfig.Load(runConfig);
+        Assert.Equal(2, cfg.Models.Count);
+        Assert.Equal(1, cfg.Threads);
+
+        var bad = EnsembleCli.Run(["campaign", tmp.File("c.yaml"), $"output={output}", "--slurm-submit"], new StringWriter(), new StringWriter());
+        Assert.Equal(EnsembleCli.UserError, bad);
+    }
+
     static Process Start(string config, string output)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

@@ -55,7 +55,8 @@ public sealed class ScoresStage(IReadOnlyList<string> dependsOn, IReadOnlyList<(
         {
             cancel.ThrowIfCancellationRequested();
             ctx.Report(Name, model, done++, sources.Count);
-            using var subset = Load(path, model, s.Variables, ctx.Config.Source);
+            using var loaded = Load(path, model, s.Variables, ctx.Config.Source);
+            using var subset = WithoutFlaggedMembers(loaded, ctx);
             using var truth = Truth(data, subset);
             var metrics = subset.IsDeterministic ? ["rmse"] : s.Metrics.Select(m => m == "fair_crps" ? "crps" : m).Distinct().ToList();
             rows.AddRange(ScorePipeline.Score(subset, truth, metrics, weighting, options));
@@ -69,6 +70,32 @@ public sealed class ScoresStage(IReadOnlyList<string> dependsOn, IReadOnlyList<(
         table.WriteParquetAndCsv(Path.Combine(directory, TableFile));
         foreach (var map in maps) ScoreMapFiles.Write(Path.Combine(directory, MapsFolder), map);
         return new JsonObject { ["table"] = TableFile, ["rows"] = rows.Count, ["maps"] = maps.Count };
+    }
+
+    /// <summary>
+    /// Members the runner flagged (blow-up or NaN: their fields are NaN from the flagged step on) are left out of the
+    /// scores, as they are left out of the runner's streaming statistics, with a warning naming how many.
+    /// </summary>
+    static ForecastSet WithoutFlaggedMembers(ForecastSet f, CampaignContext ctx)
+    {
+        int m = f.Variables.Values.First().Members;
+        var finite = torch.ones(m, dtype: ScalarType.Bool);
+        foreach (var v in f.Variables.Values)
+        {
+            using var ok = torch.isfinite(v.Data).reshape(m, -1).all(1);
+            finite = finite.logical_and(ok);
+        }
+        var keep = Enumerable.Range(0, m).Where(i => finite[i].item<bool>()).ToArray();
+        finite.Dispose();
+        if (keep.Length == m) return new ForecastSet(f.Model, f.Source, f.IsDeterministic, f.Grid, f.Variables.Values.Select(Copy));
+        if (keep.Length < 2)
+            throw new EnsembleException($"{f.Source}: only {keep.Length} of {m} members are finite; nothing to score");
+        ctx.Events.Warning($"{f.Model}: {m - keep.Length} of {m} members were flagged (non-finite fields) and are left out of the scores");
+        using var idx = torch.tensor(keep.Select(i => (long)i).ToArray());
+        return new ForecastSet(f.Model, f.Source, f.IsDeterministic, f.Grid,
+            f.Variables.Values.Select(v => new ForecastVariable(v.Name, v.InitTimes, v.LeadHours, v.Data.index_select(0, idx))));
+
+        static ForecastVariable Copy(ForecastVariable v) => new(v.Name, v.InitTimes, v.LeadHours, v.Data.clone());
     }
 
     /// <summary>
