@@ -187,6 +187,8 @@ public sealed record ScoresSection
     public string Weighting { get; init; } = "cos-lat";
     /// <summary>Truth percentile defining extreme events (reliability, ROC, threshold-weighted CRPS).</summary>
     public double ExtremePercentile { get; init; } = 95;
+    /// <summary>Leads (hours) of the EFI maps kept for the report (first initial time); all leads when null.</summary>
+    public List<double>? MapLeadHours { get; init; } = [24, 72, 120, 240];
 }
 
 public sealed record ReportSection

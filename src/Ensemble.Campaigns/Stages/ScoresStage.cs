@@ -68,7 +68,8 @@ public sealed class ScoresStage(IReadOnlyList<string> dependsOn, IReadOnlyList<(
         table.Metadata["event"] = ScorePipeline.EventNote(options);
         table.Metadata["campaign"] = ctx.Config.Name;
         table.WriteParquetAndCsv(Path.Combine(directory, TableFile));
-        foreach (var map in maps) ScoreMapFiles.Write(Path.Combine(directory, MapsFolder), map);
+        foreach (var map in maps.Where(m => s.MapLeadHours is null || s.MapLeadHours.Any(h => Math.Abs(h - m.LeadTimeHours) < 1e-9)))
+            ScoreMapFiles.Write(Path.Combine(directory, MapsFolder), map);
         return new JsonObject { ["table"] = TableFile, ["rows"] = rows.Count, ["maps"] = maps.Count };
     }
 
