@@ -142,44 +142,24 @@ internal static class ReportPlots
         return Save(p, dir, $"spectra_{variable}_{model}");
     }
 
-    public static string? Reliability(List<ScoreRow> rows, string variable, string tag, string dir)
-    {
-        string series = $"reliability@{tag}";
-        var models = rows.Where(r => MetricName.Parse(r.Metric).Series == series).Select(r => r.Model).Distinct().Order(StringComparer.Ordinal).ToList();
-        if (models.Count == 0) return null;
-        var p = new Plot();
-        var diag = p.Add.Line(0, 0, 1, 1);
-        diag.LinePattern = LinePattern.Dashed;
-        diag.Color = Colors.Gray;
-        for (int mi = 0; mi < models.Count; mi++)
-        {
-            var leads = Leads(rows, r => r.Model == models[mi] && MetricName.Parse(r.Metric).Series == series);
-            foreach (var (lead, pattern) in Pick(leads, 2).Zip(new[] { LinePattern.Dashed, LinePattern.Solid }.TakeLast(Math.Min(2, leads.Count))))
-            {
-                var obs = Series(rows, models[mi], lead, series);
-                var prob = Series(rows, models[mi], lead, $"reliability_prob@{tag}");
-                var keep = Enumerable.Range(0, Math.Min(obs.Length, prob.Length)).Where(k => !double.IsNaN(obs[k]) && !double.IsNaN(prob[k])).ToList();
-                if (keep.Count == 0) continue;
-                var s = p.Add.Scatter(keep.Select(k => prob[k]).ToArray(), keep.Select(k => obs[k]).ToArray());
-                s.LegendText = $"{models[mi]} {Lead(lead)}";
-                s.Color = Palette.GetColor(mi);
-                s.LinePattern = pattern;
-                s.LineWidth = 2;
-                s.MarkerSize = 6;
-            }
-        }
-        p.Axes.SetLimits(0, 1, 0, 1);
-        p.Title($"{variable}: reliability, event {tag}");
-        p.XLabel("forecast probability");
-        p.YLabel("observed frequency");
-        p.ShowLegend(Alignment.UpperLeft);
-        return Save(p, dir, $"reliability_{variable}_{tag}");
-    }
+    public static string? Reliability(List<ScoreRow> rows, string variable, string tag, string dir) =>
+        UnitSquareCurves(rows, $"reliability@{tag}", $"reliability_prob@{tag}", legendSuffix: (_, _) => "", markerSize: 6,
+            $"{variable}: reliability, event {tag}", "forecast probability", "observed frequency", Alignment.UpperLeft, dir, $"reliability_{variable}_{tag}");
 
-    public static string? RocCurves(List<ScoreRow> rows, string variable, string tag, string dir)
+    public static string? RocCurves(List<ScoreRow> rows, string variable, string tag, string dir) =>
+        UnitSquareCurves(rows, $"roc_hr@{tag}", $"roc_far@{tag}",
+            legendSuffix: (model, lead) => rows.FirstOrDefault(r => r.Model == model && r.LeadTimeHours == lead && r.Metric == $"roc_auc@{tag}") is { } auc
+                ? $" AUC {auc.Value.ToString("0.000", CultureInfo.InvariantCulture)}" : "",
+            markerSize: 5, $"{variable}: ROC, event {tag}", "false-alarm rate", "hit rate", Alignment.LowerRight, dir, $"roc_{variable}_{tag}");
+
+    /// <summary>
+    /// Curves on the unit square with the no-skill diagonal (reliability diagrams, ROC curves): per model, the
+    /// <paramref name="ySeries"/> rows against the <paramref name="xSeries"/> rows at two leads (dashed early, solid late).
+    /// </summary>
+    static string? UnitSquareCurves(List<ScoreRow> rows, string ySeries, string xSeries, Func<string, double, string> legendSuffix,
+        int markerSize, string title, string xLabel, string yLabel, Alignment legend, string dir, string file)
     {
-        string series = $"roc_hr@{tag}";
-        var models = rows.Where(r => MetricName.Parse(r.Metric).Series == series).Select(r => r.Model).Distinct().Order(StringComparer.Ordinal).ToList();
+        var models = rows.Where(r => MetricName.Parse(r.Metric).Series == ySeries).Select(r => r.Model).Distinct().Order(StringComparer.Ordinal).ToList();
         if (models.Count == 0) return null;
         var p = new Plot();
         var diag = p.Add.Line(0, 0, 1, 1);
@@ -187,28 +167,27 @@ internal static class ReportPlots
         diag.Color = Colors.Gray;
         for (int mi = 0; mi < models.Count; mi++)
         {
-            var leads = Leads(rows, r => r.Model == models[mi] && MetricName.Parse(r.Metric).Series == series);
+            var leads = Leads(rows, r => r.Model == models[mi] && MetricName.Parse(r.Metric).Series == ySeries);
             foreach (var (lead, pattern) in Pick(leads, 2).Zip(new[] { LinePattern.Dashed, LinePattern.Solid }.TakeLast(Math.Min(2, leads.Count))))
             {
-                var hr = Series(rows, models[mi], lead, series);
-                var far = Series(rows, models[mi], lead, $"roc_far@{tag}");
-                var keep = Enumerable.Range(0, Math.Min(hr.Length, far.Length)).Where(k => !double.IsNaN(hr[k]) && !double.IsNaN(far[k])).ToList();
+                var y = Series(rows, models[mi], lead, ySeries);
+                var x = Series(rows, models[mi], lead, xSeries);
+                var keep = Enumerable.Range(0, Math.Min(y.Length, x.Length)).Where(k => !double.IsNaN(y[k]) && !double.IsNaN(x[k])).ToList();
                 if (keep.Count == 0) continue;
-                var auc = rows.FirstOrDefault(r => r.Model == models[mi] && r.LeadTimeHours == lead && r.Metric == $"roc_auc@{tag}");
-                var s = p.Add.Scatter(keep.Select(k => far[k]).ToArray(), keep.Select(k => hr[k]).ToArray());
-                s.LegendText = $"{models[mi]} {Lead(lead)}" + (auc is null ? "" : $" AUC {auc.Value.ToString("0.000", CultureInfo.InvariantCulture)}");
+                var s = p.Add.Scatter(keep.Select(k => x[k]).ToArray(), keep.Select(k => y[k]).ToArray());
+                s.LegendText = $"{models[mi]} {Lead(lead)}" + legendSuffix(models[mi], lead);
                 s.Color = Palette.GetColor(mi);
                 s.LinePattern = pattern;
                 s.LineWidth = 2;
-                s.MarkerSize = 5;
+                s.MarkerSize = markerSize;
             }
         }
         p.Axes.SetLimits(0, 1, 0, 1);
-        p.Title($"{variable}: ROC, event {tag}");
-        p.XLabel("false-alarm rate");
-        p.YLabel("hit rate");
-        p.ShowLegend(Alignment.LowerRight);
-        return Save(p, dir, $"roc_{variable}_{tag}");
+        p.Title(title);
+        p.XLabel(xLabel);
+        p.YLabel(yLabel);
+        p.ShowLegend(legend);
+        return Save(p, dir, file);
     }
 
     public static string Map(ScoreMap map, string dir)
