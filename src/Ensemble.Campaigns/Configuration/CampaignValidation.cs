@@ -9,7 +9,7 @@ namespace Ensemble.Campaigns.Configuration;
 /// </summary>
 public static class CampaignValidation
 {
-    public static readonly string[] KnownMetrics = ["crps", "fair_crps", "rmse", "spread", "ssr", "rank", "spectra", "reliability", "roc", "brier", "efi"];
+    public static readonly string[] KnownMetrics = ["crps", "fair_crps", "rmse", "spread", "ssr", "rank", "spectra", "reliability", "roc", "brier", "twcrps", "efi", "sot"];
     public static readonly string[] OutputFormats = ["zarr", "netcdf", "none"];
 
     public static CampaignConfig Validate(CampaignConfig c)
@@ -77,7 +77,9 @@ public static class CampaignValidation
         foreach (var metric in c.Scores.Metrics)
             if (!KnownMetrics.Contains(metric)) throw Err("scores.metrics", $"unknown metric '{metric}' (known: {string.Join(", ", KnownMetrics)})");
         if (c.Scores.ExtremePercentile is <= 0 or >= 100) throw Err("scores.extreme_percentile", "must be in (0, 100)");
-        if (c.Scores.Metrics.Contains("efi") && !c.Climate.Enabled) throw Err("scores.metrics", "'efi' needs the M-climate (climate.enabled: true)");
+        foreach (var climateMetric in new[] { "efi", "sot" })
+            if (c.Scores.Metrics.Contains(climateMetric) && !c.Climate.Enabled)
+                throw Err("scores.metrics", $"'{climateMetric}' needs the M-climate (climate.enabled: true)");
         ValidateChannels(c);
         return c;
     }

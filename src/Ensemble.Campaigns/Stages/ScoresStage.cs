@@ -41,7 +41,7 @@ public sealed class ScoresStage(IReadOnlyList<string> dependsOn, IReadOnlyList<(
         var maps = new List<ScoreMap>();
         var options = new ScoreOptions
         {
-            Climate = s.Metrics.Contains("efi") ? ModelClimateFile.Open(ClimateStage.FilePath(ctx)) : null,
+            Climate = s.Metrics.Contains("efi") || s.Metrics.Contains("sot") ? ModelClimateFile.Open(ClimateStage.FilePath(ctx)) : null,
             EventPercentile = s.ExtremePercentile,
             RankSeed = Seeds.Derive(ctx.Config.Seed, Seeds.Of("rank")),
             Maps = maps,

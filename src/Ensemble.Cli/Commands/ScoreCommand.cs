@@ -46,8 +46,9 @@ public static class ScoreCommand
         var unknown = metrics.Where(m => !ScorePipeline.Metrics.Contains(m)).ToList();
         if (unknown.Count > 0) throw new EnsembleException($"--metrics: unknown metric(s) {string.Join(", ", unknown)} (known: {string.Join(", ", ScorePipeline.Metrics)})");
         var weighting = ScorePipeline.ParseWeighting(weightingName);
-        if (metrics.Contains("efi") && climatePath is null)
-            throw new EnsembleException("--metrics efi needs --climate (build one with 'ensemble climate build')");
+        foreach (var m in new[] { "efi", "sot" })
+            if (metrics.Contains(m) && climatePath is null)
+                throw new EnsembleException($"--metrics {m} needs --climate (build one with 'ensemble climate build')");
         var maps = new List<ScoreMap>();
         var options = new ScoreOptions
         {

@@ -69,7 +69,7 @@ public sealed class ScoreOptions
 /// </summary>
 public static class ScorePipeline
 {
-    public static readonly string[] Metrics = ["crps", "rmse", "spread", "ssr", "efi", "rank", "spectra", "brier", "twcrps", "reliability", "roc"];
+    public static readonly string[] Metrics = ["crps", "rmse", "spread", "ssr", "efi", "rank", "spectra", "brier", "twcrps", "reliability", "roc", "sot"];
     public const string SsrCorrectionNote = "ssr = sqrt((M+1)/M) * spread / rmse (Fortin et al. 2014; HENS Part I eq. C4)";
 
     static readonly string[] TruthMetrics = ["crps", "rmse", "ssr", "rank", "brier", "twcrps", "reliability", "roc"];
@@ -134,11 +134,11 @@ public static class ScorePipeline
         var names = forecast.Variables.Keys.Where(v => truth is null || truth.Variables.ContainsKey(v)).Order(StringComparer.Ordinal).ToList();
         if (names.Count == 0)
             throw new EnsembleException($"score: no variable of the forecast ({string.Join(", ", forecast.Variables.Keys)}) is in the truth ({string.Join(", ", truth!.Variables.Keys)})");
-        if (wanted.Contains("efi"))
+        if (wanted.Contains("efi") || wanted.Contains("sot"))
         {
             foreach (var v in names)
                 if (!options.Climates.ContainsKey(v) && options.Climate is null)
-                    throw new EnsembleException($"score: efi needs a model climate for '{v}' (ScoreOptions.Climates or a climate file)");
+                    throw new EnsembleException($"score: efi and sot need a model climate for '{v}' (ScoreOptions.Climates or a climate file)");
             options.Climate?.RequireGrid(forecast.Grid, $"forecast {forecast.Source}");
         }
         using var sht = wanted.Contains("spectra") ? SpectralGrid.Transform(forecast.Grid, $"forecast {forecast.Source}", options.SpectrumLmax) : null;
@@ -154,6 +154,7 @@ public static class ScorePipeline
             if (x is "crps" or "rmse" or "spread" or "ssr" or "efi") scalars.Add(x);
             else if (x == "brier") { scalars.Add($"brier@{tag}"); scalars.Add($"brier_fair@{tag}"); }
             else if (x == "twcrps") scalars.Add($"twcrps@{tag}");
+            else if (x == "sot") { scalars.Add("sot@p90"); scalars.Add("sot@p10"); }   // ECMWF's upper and lower tails
         }
         var rows = new List<ScoreRow>();
         for (int vi = 0; vi < names.Count; vi++)
@@ -210,6 +211,8 @@ public static class ScorePipeline
                             "spread" => Math.Sqrt(varT),
                             "ssr" => Math.Sqrt((m + 1.0) / m) * Math.Sqrt(varT) / Math.Sqrt(mseT),
                             "efi" => Efi(options, name, li, ti, fv, x, w, forecast, ref mapped),
+                            _ when metric.StartsWith("sot@p", StringComparison.Ordinal) =>
+                                Scalar(Extremes.Sot.Compute(ClimateFor(options, name, li, ti, fv), x, int.Parse(metric[5..], System.Globalization.CultureInfo.InvariantCulture)), w),
                             _ when metric.StartsWith("brier_fair@", StringComparison.Ordinal) => Scalar(Brier.Score(xe!, ye!, te!, fair: true), w),
                             _ when metric.StartsWith("brier@", StringComparison.Ordinal) => Scalar(Brier.Score(xe!, ye!, te!, fair: false), w),
                             _ => Scalar(Crps.ThresholdWeighted(xe!, ye!, te!, CrpsEstimator.Fair), w),

@@ -80,12 +80,20 @@ public class ModelClimateFileTests
         using var fc = new ForecastSet("ml", "memory", false, new ScoreGrid(Lat, Lon),
             [new ForecastVariable("t2m", [init], Leads, tensor(data, [M, 1, 2, Nlat, Nlon], ScalarType.Float64))]);
         var maps = new List<ScoreMap>();
-        var rows = ScorePipeline.Score(fc, null, ["efi"], ScoreWeighting.None, new ScoreOptions { Climate = clim, Maps = maps });
+        var rows = ScorePipeline.Score(fc, null, ["efi", "sot"], ScoreWeighting.None, new ScoreOptions { Climate = clim, Maps = maps });
         for (int l = 0; l < 2; l++)
         {
             using var pct = clim.Percentiles("t2m", init, Leads[l]);
             using var efi = Efi.FromPercentiles(pct, fc.Variables["t2m"].Data[.., 0, l]);
-            Assert.Equal(efi.mean().item<double>(), rows.Single(r => r.LeadTimeHours == Leads[l] && r.IsAggregate).Value, 12);
+            Assert.Equal(efi.mean().item<double>(), rows.Single(r => r.LeadTimeHours == Leads[l] && r.IsAggregate && r.Metric == "efi").Value, 12);
+            // Shift of Tails, upper (90th) and lower (10th), from the same climate percentiles.
+            foreach (int perc in new[] { 90, 10 })
+            {
+                using var sot = Sot.Compute(pct, fc.Variables["t2m"].Data[.., 0, l], perc);
+                double row = rows.Single(r => r.LeadTimeHours == Leads[l] && r.IsAggregate && r.Metric == $"sot@p{perc}").Value;
+                Assert.True(double.IsFinite(row), $"sot@p{perc} = {row}");
+                Assert.Equal(sot.mean().item<double>(), row, 12);
+            }
             var map = maps.Single(x => x.LeadTimeHours == Leads[l]);
             Assert.Equal(efi.reshape(-1).data<double>().ToArray(), map.Values);
         }
