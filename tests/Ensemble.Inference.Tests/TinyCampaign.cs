@@ -7,25 +7,26 @@ using static TorchSharp.torch;
 namespace Ensemble.Inference.Tests;
 
 /// <summary>A tiny real campaign on disk: a Makani dataset (3 channels, 8 × 16, 6-hourly in 2020) and SFNO packages.</summary>
+/// <remarks>Also compiled into Ensemble.Cli.Tests (linked source), whose runner tests run the real CLI on it.</remarks>
 public static class TinyCampaign
 {
     public static readonly string[] Channels = ["z500", "t850", "q700"];
     public const int NLat = 8, NLon = 16;
 
-    public static (string Data, List<string> Models) Create(string root, int checkpoints = 2, int times = 12)
+    public static (string Data, List<string> Models) Create(string root, int checkpoints = 2, int times = 12, int nlat = NLat, int nlon = NLon, int embed = 8, int layers = 1)
     {
         string data = Path.Combine(root, "data");
         Directory.CreateDirectory(data);
-        var lat = Enumerable.Range(0, NLat).Select(i => 90 - 180.0 * (i + 0.5) / NLat).ToArray();
-        var lon = Enumerable.Range(0, NLon).Select(j => 360.0 * j / NLon).ToArray();
-        var values = new float[times * Channels.Length * NLat * NLon];
+        var lat = Enumerable.Range(0, nlat).Select(i => 90 - 180.0 * (i + 0.5) / nlat).ToArray();
+        var lon = Enumerable.Range(0, nlon).Select(j => 360.0 * j / nlon).ToArray();
+        var values = new float[times * Channels.Length * nlat * nlon];
         var rng = new Random(3);
         double[] mean = [55000, 275, 0.004], amp = [800, 8, 0.002];
         for (int t = 0; t < times; t++)
             for (int c = 0; c < Channels.Length; c++)
-                for (int i = 0; i < NLat; i++)
-                    for (int j = 0; j < NLon; j++)
-                        values[((t * Channels.Length + c) * NLat + i) * NLon + j] = (float)(mean[c] + amp[c] *
+                for (int i = 0; i < nlat; i++)
+                    for (int j = 0; j < nlon; j++)
+                        values[((t * Channels.Length + c) * nlat + i) * nlon + j] = (float)(mean[c] + amp[c] *
                             (Math.Cos(lat[i] * Math.PI / 180) * Math.Sin((lon[j] + 15 * t) * Math.PI / 180 * (c + 1)) + 0.1 * (rng.NextDouble() - 0.5)));
         MakaniYearFile.Write(Path.Combine(data, "2020.h5"), 2020, 6, values, Channels, lat, lon);
         new MakaniMetadata("tiny", 6, Channels, lat, lon).Write(Path.Combine(data, "data.json"));
@@ -36,7 +37,7 @@ public static class TinyCampaign
         {
             var config = new SfnoConfig
             {
-                ImgShapeX = NLat, ImgShapeY = NLon, ScaleFactor = 1, NInChannels = 3, NOutChannels = 3, EmbedDim = 8, NumLayers = 1,
+                ImgShapeX = nlat, ImgShapeY = nlon, ScaleFactor = 1, NInChannels = 3, NOutChannels = 3, EmbedDim = embed, NumLayers = layers,
                 ChannelNames = Channels, InChannels = [0, 1, 2], OutChannels = [0, 1, 2],
             };
             using var net = new SphericalFourierNeuralOperatorNet(config, ScalarType.Float32, seed: 100 + k);
