@@ -1,3 +1,4 @@
+using Ensemble.Core;
 using System.Text.Json.Nodes;
 using Ensemble.Inference.Planning;
 using Ensemble.Inference.Running;

@@ -56,9 +56,3 @@ public sealed class WorldStage : CampaignStage
         return new JsonObject { ["data"] = DataFolder, ["validation_from_year"] = validFrom };
     }
 }
-
-/// <summary>Reports synchronously on the calling thread (System.Progress posts asynchronously).</summary>
-sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
-}

@@ -1,3 +1,4 @@
+using Ensemble.Core;
 using System.CommandLine;
 using Ensemble.Inference.Config;
 using Ensemble.Inference.Planning;
