@@ -31,7 +31,9 @@ public class SfnoBatchChunkingTests
         double scale = whole.abs().max().item<double>();
         Assert.True(scale > 0);
         Assert.True(diff <= 1e-13 * scale, $"chunked forward differs by {diff:E3} (scale {scale:E3})");
-        Assert.Equal(0.0, (tapped - whole).abs().max().item<double>());
+        // The tapped path runs the decoder and the big skip as separate layers (to show the decoder's output);
+        // the untapped inference path accumulates the skip into the decoder's tiles: equal up to rounding.
+        Assert.True((tapped - whole).abs().max().item<double>() <= 1e-13 * scale);
         // Each member alone gives its slice of the batch result.
         using var second = net.forward(x.narrow(0, 1, 1));
         Assert.True((second - whole.narrow(0, 1, 1)).abs().max().item<double>() <= 1e-13 * scale);

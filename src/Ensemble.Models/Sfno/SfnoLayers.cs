@@ -72,7 +72,21 @@ public sealed class EncoderDecoder : nn.Module<Tensor, Tensor>
     public Conv2d First => _p.Fc0;
     public Conv2d Last => _p.Fc2;
 
-    public override Tensor forward(Tensor x)
+    public override Tensor forward(Tensor x) => Forward(x, null, null);
+
+    /// <summary>last(act(first(x))) + skip(skipInput) (the network's residual_transform, when given).</summary>
+    public Tensor Forward(Tensor x, Conv2d? skip, Tensor? skipInput)
+    {
+        if (PointwiseFusion.Applies(x, _precision) && (skipInput is null || skipInput.dtype == x.dtype))
+            return PointwiseFusion.EncoderDecoder(x, _p.Fc0, _p.Fc2, _activation, skip, skipInput);
+        var y = Plain(x);
+        if (skip is null || skipInput is null) return y;
+        using (y)
+        using (var s = _precision.Conv(skip, skipInput))
+            return y + s;
+    }
+
+    Tensor Plain(Tensor x)
     {
         using var h = _precision.Conv(_p.Fc0, x);
         using var a = _precision.Activation(_activation, h);

@@ -176,9 +176,14 @@ public sealed class SphericalFourierNeuralOperatorNet : nn.Module<Tensor, Tensor
             y = _p.Blocks[i].Forward(y, tap is null ? null : f => tap(name + "_filter", f));
             tap?.Invoke(name, y);
         }
-        y = _p.Decoder.forward(y);
-        tap?.Invoke("decoder", y);
-        if (_p.ResidualTransform is not null) y = y + Precision.Conv(_p.ResidualTransform, xc);
+        if (tap is null)
+            y = _p.Decoder.Forward(y, _p.ResidualTransform, _p.ResidualTransform is null ? null : xc);
+        else
+        {
+            y = _p.Decoder.forward(y);
+            tap("decoder", y);
+            if (_p.ResidualTransform is not null) y = y + Precision.Conv(_p.ResidualTransform, xc);
+        }
         return y.to(Precision.ParamDType).MoveToOuterDisposeScope();
     }
 

@@ -58,8 +58,59 @@ public static class SfnoStageProfile
         Time("InstanceNorm2d [B,E] outer", () => norm.forward(xo));
         Time("add [B,E] outer", () => xo + xo);
         Time("norm as var_mean + addcmul outer", () => ManualNorm(xo, norm.weight!, norm.bias!));
+        PointwiseProbe(xo, e);
         Time("conv2d 1×1 E→E outer, per member", () => torch.cat(Enumerable.Range(0, batch).Select(i => F.conv2d(xo.narrow(0, i, 1), w2)).ToArray(), 0));
         return 0;
+    }
+
+    /// <summary>The MLP E→2E→E with GELU on the outer grid: per-layer conv2d vs mm, and spatial tiles that keep the hidden layer in cache.</summary>
+    static void PointwiseProbe(Tensor xo, int e)
+    {
+        var gen = new Generator(5);
+        long p = xo.shape[2] * xo.shape[3];
+        using var w1 = torch.randn(2 * e, e, generator: gen);
+        using var b1 = torch.randn(2 * e, generator: gen);
+        using var w2 = torch.randn(e, 2 * e, generator: gen);
+        using var b2 = torch.randn(e, generator: gen);
+        using var x = xo[0].reshape(e, p);
+        using var h = torch.randn(2 * e, p, generator: gen);
+        double f1 = 2.0 * e * 2 * e * p;
+        Time($"mm W1·X [{2 * e},{e}]·[{e},{p}] ({f1 / 1e6:F0} MFLOP)", () => torch.mm(w1, x));
+        Time($"mm W2·H [{e},{2 * e}]·[{2 * e},{p}]", () => torch.mm(w2, h));
+        using var xt = x.t().contiguous();
+        Time("mm channels-last Xᵀ·W1ᵀ", () => torch.mm(xt, w1.t()));
+        Time("var_mean [E,P] dim 1", () => { var (v, m) = torch.var_mean(x, 1, unbiased: false); m.Dispose(); return v; });
+        Time("MLP conv2d+gelu+conv2d", () =>
+        {
+            using var a = F.conv2d(xo, w1.view(2 * e, e, 1, 1), b1);
+            using var g = F.gelu(a);
+            return F.conv2d(g, w2.view(e, 2 * e, 1, 1), b2);
+        });
+        Time("MLP mm+gelu_+addmm untiled", () =>
+        {
+            using var a = torch.addmm(b1.view(-1, 1), w1, x, 1, 1);
+            a.gelu_();
+            return torch.addmm(b2.view(-1, 1), w2, a, 1, 1);
+        });
+        foreach (long tile in new long[] { 512, 1024, 2048, 4096, 8192 })
+            Time($"MLP tiled {tile}", () =>
+            {
+                var o = torch.empty(e, p);
+                using var hb = torch.empty(2 * e, tile);
+                for (long s = 0; s < p; s += tile)
+                {
+                    long n = Math.Min(tile, p - s);
+                    using var hv = hb.narrow(1, 0, n);
+                    using var xv = x.narrow(1, s, n);
+                    using var ov = o.narrow(1, s, n);
+                    hv.copy_(b1.view(-1, 1).expand(2 * e, n));
+                    hv.addmm_(w1, xv, 1, 1);
+                    hv.gelu_();
+                    ov.copy_(b2.view(-1, 1).expand(e, n));
+                    ov.addmm_(w2, hv, 1, 1);
+                }
+                return o;
+            });
     }
 
     static Tensor Pointwise(Tensor x, Tensor weight, Tensor? bias)
