@@ -14,7 +14,7 @@ namespace Ensemble.Models.Sfno;
 /// rounding in the last bits; used only when no gradient is recorded (autograd needs the module path's tensors).
 /// Measured: docs/benchmarks.md, SFNO inference.
 /// </summary>
-internal static class PointwiseFusion
+public static class PointwiseFusion
 {
     /// <summary>Whether the fused path applies: no autograd, CPU, activations in the parameter dtype.</summary>
     public static bool Applies(Tensor x, SfnoPrecision precision) =>
@@ -42,67 +42,58 @@ internal static class PointwiseFusion
 
     static Tensor Matrix(Conv2d conv) => conv.weight!.view(conv.weight.shape[0], conv.weight.shape[1]);
 
-    /// <summary>o = W·x (+ bias), written into the tile <paramref name="o"/> (beta 0: its old content is ignored).</summary>
-    static void Linear(Tensor o, Conv2d conv, Tensor x)
+    /// <summary>Points per statistics chunk: about 4 MB of a C-channel field (fewer, larger reductions; still cache-resident).</summary>
+    static long StatChunkFor(long channels, long points, long tile, ScalarType dtype)
     {
-        using var w = Matrix(conv);
-        if (conv.bias is { } b)
-        {
-            using var bv = b.view(-1, 1).expand(o.shape[0], o.shape[1]);
-            o.copy_(bv);
-            o.addmm_(w, x, 1, 1);
-        }
-        else o.addmm_(w, x, 0, 1);
+        long bytes = dtype == ScalarType.Float64 ? 8 : 4;
+        return Math.Min(points, Math.Max(tile, (4L << 20) / (channels * bytes)));
     }
 
-    /// <summary>Per-tile mean and sum of squared deviations of the rows of <paramref name="t"/> [C, n].</summary>
-    sealed class Moments(long channels, ScalarType dtype)
+    /// <summary>
+    /// Instance-norm statistics of x [C, P] over chunks (two-pass mean and squared deviations per chunk, chunks
+    /// combined pairwise in float64, Chan et al.); returns (mean, scale, shift) as [C, 1] columns with
+    /// norm(x) = (x − mean)·scale + shift.
+    /// </summary>
+    static (Tensor Mean, Tensor Scale, Tensor Shift) NormAffine(Tensor x, long chunk, InstanceNorm2d norm)
     {
-        readonly List<(Tensor Mean, Tensor M2, long N)> _parts = [];
-
-        public void Add(Tensor t)
+        using var scope = torch.NewDisposeScope();
+        long c = x.shape[0], p = x.shape[1];
+        var means = new List<(Tensor Mean, Tensor M2, long N)>();
+        for (long s = 0; s < p; s += chunk)
         {
-            var mean = t.mean([1]);
-            using var d = t - mean.unsqueeze(1);
-            d.mul_(d);
-            var m2 = d.sum([1]);
-            _parts.Add((mean.to(ScalarType.Float64), m2.to(ScalarType.Float64), t.shape[1]));
-            mean.Dispose(); m2.Dispose();
+            long n = Math.Min(chunk, p - s);
+            var t = x.narrow(1, s, n);
+            var mean = t.mean([1], keepdim: true);
+            var d = t - mean;
+            var m2 = torch.linalg.vector_norm(d, 2, [1]).to(ScalarType.Float64).pow_(2);
+            means.Add((mean.squeeze(1).to(ScalarType.Float64), m2, n));
         }
-
-        /// <summary>(mean, scale, shift) with norm(x) = (x − mean)·scale + shift, in <paramref name="dtype"/>.</summary>
-        public (Tensor Mean, Tensor Scale, Tensor Shift) Affine(InstanceNorm2d norm)
+        Tensor total;
+        Tensor sumSq;
+        if (means.Count == 1) { total = means[0].Mean; sumSq = means[0].M2; }
+        else
         {
-            using var scope = torch.NewDisposeScope();
-            long total = _parts.Sum(p => p.N);
-            var mean = torch.zeros(channels, dtype: ScalarType.Float64);
-            foreach (var p in _parts) mean.add_(p.Mean, alpha: (double)p.N / total);
-            var m2 = torch.zeros(channels, dtype: ScalarType.Float64);
-            foreach (var p in _parts)
+            total = torch.zeros(c, dtype: ScalarType.Float64);
+            foreach (var m in means) total.add_(m.Mean, alpha: (double)m.N / p);
+            sumSq = torch.zeros(c, dtype: ScalarType.Float64);
+            foreach (var m in means)
             {
-                m2.add_(p.M2);
-                using var dm = p.Mean - mean;
-                m2.addcmul_(dm, dm, value: p.N);
+                sumSq.add_(m.M2);
+                var dm = m.Mean - total;
+                sumSq.addcmul_(dm, dm, value: m.N);
             }
-            var rstd = (m2 / total + norm.eps).rsqrt();
-            Tensor scale = norm.weight is { } g ? rstd * g.to(ScalarType.Float64) : rstd;
-            Tensor shift = norm.bias is { } b ? b.to(ScalarType.Float64) : torch.zeros(channels, dtype: ScalarType.Float64);
-            foreach (var p in _parts) { p.Mean.Dispose(); p.M2.Dispose(); }
-            _parts.Clear();
-            return (mean.to(dtype).unsqueeze(1).MoveToOuterDisposeScope(), scale.to(dtype).unsqueeze(1).MoveToOuterDisposeScope(),
-                shift.to(dtype).unsqueeze(1).MoveToOuterDisposeScope());
         }
-    }
-
-    static void Normalise(Tensor t, (Tensor Mean, Tensor Scale, Tensor Shift) a)
-    {
-        t.sub_(a.Mean);
-        t.mul_(a.Scale);
-        t.add_(a.Shift);
+        var rstd = (sumSq / p + norm.eps).rsqrt_();
+        var scale = norm.weight is { } g ? rstd * g.to(ScalarType.Float64) : rstd;
+        var shift = norm.bias is { } b ? b.to(ScalarType.Float64) : torch.zeros(c, dtype: ScalarType.Float64);
+        var dtype = x.dtype;
+        return (total.to(dtype).unsqueeze(1).MoveToOuterDisposeScope(), scale.to(dtype).unsqueeze(1).MoveToOuterDisposeScope(),
+            shift.to(dtype).unsqueeze(1).MoveToOuterDisposeScope());
     }
 
     /// <summary>
     /// The block after its filter: out = norm1(mlp(act(norm0(z)))) + outer_skip(residual); z and residual [B, E, H, W].
+    /// With norm1 the MLP's output bias is left out: a per-channel constant cancels in the instance norm.
     /// </summary>
     public static Tensor BlockRest(Tensor z, Tensor residual, InstanceNorm2d? norm0, InstanceNorm2d? norm1, string activation,
         SfnoMlp? mlp, Conv2d outerSkip)
@@ -113,63 +104,58 @@ internal static class PointwiseFusion
         long batch = z.shape[0], e = z.shape[1], p = z.shape[2] * z.shape[3];
         long hidden = mlp?.Fc1.weight!.shape[0] ?? e;
         long tile = TileFor(Math.Max(hidden, e), p, z.dtype);
+        long chunk = StatChunkFor(e, p, tile, z.dtype);
         var output = torch.empty_like(z);
-        using var hbuf = mlp is null ? null : torch.empty([hidden, tile], dtype: z.dtype);
-        using var wskip = Matrix(outerSkip);
+        var wskip = Matrix(outerSkip);
+        var w1 = mlp is null ? null : Matrix(mlp.Fc1);
+        var w2 = mlp is null ? null : Matrix(mlp.Fc2);
+        var b1 = mlp?.Fc1.bias?.view(-1, 1);
+        var b2 = norm1 is null ? mlp?.Fc2.bias?.view(-1, 1) : null;
         for (long b = 0; b < batch; b++)
         {
-            using var zb = z[b].view(e, p);
-            using var rb = residual[b].view(e, p);
-            using var ob = output[b].view(e, p);
-            (Tensor, Tensor, Tensor)? a0 = null;
-            if (norm0 is not null)
-            {
-                var m0 = new Moments(e, z.dtype);
-                for (long s = 0; s < p; s += tile)
-                {
-                    using var zt = zb.narrow(1, s, Math.Min(tile, p - s));
-                    m0.Add(zt);
-                }
-                a0 = m0.Affine(norm0);
-            }
-            var m1 = norm1 is null ? null : new Moments(e, z.dtype);
+            using var inner = torch.NewDisposeScope();
+            var zb = z[b].view(e, p);
+            var rb = residual[b].view(e, p);
+            var ob = output[b].view(e, p);
+            var a0 = norm0 is null ? default : NormAffine(zb, chunk, norm0);
             for (long s = 0; s < p; s += tile)
             {
+                using var tileScope = torch.NewDisposeScope();
                 long n = Math.Min(tile, p - s);
-                using var zt = zb.narrow(1, s, n);
-                using var ot = ob.narrow(1, s, n);
-                using var t = zt.clone();
-                if (a0 is { } a) Normalise(t, a);
+                var zt = zb.narrow(1, s, n);
+                var ot = ob.narrow(1, s, n);
+                Tensor t;
+                if (norm0 is null) t = zt.clone();
+                else
+                {
+                    t = zt - a0.Mean;
+                    t.mul_(a0.Scale).add_(a0.Shift);
+                }
                 ActivateInPlace(activation, t);
                 if (mlp is not null)
                 {
-                    using var h = hbuf!.narrow(1, 0, n);
-                    Linear(h, mlp.Fc1, t);
+                    var h = b1 is null ? torch.mm(w1!, t) : torch.addmm(b1, w1!, t, 1, 1);
                     ActivateInPlace(activation, h);
-                    Linear(ot, mlp.Fc2, h);
+                    if (b2 is null) ot.addmm_(w2!, h, 0, 1);
+                    else
+                    {
+                        ot.copy_(b2.expand(e, n));
+                        ot.addmm_(w2!, h, 1, 1);
+                    }
                 }
                 else ot.copy_(t);
-                if (m1 is not null) m1.Add(ot);
-                else
-                {
-                    using var rt = rb.narrow(1, s, n);
-                    ot.addmm_(wskip, rt, 1, 1);
-                }
+                if (norm1 is null) ot.addmm_(wskip, rb.narrow(1, s, n), 1, 1);
             }
-            if (m1 is not null)
+            if (norm1 is null) continue;
+            var a1 = NormAffine(ob, chunk, norm1);
+            for (long s = 0; s < p; s += chunk)
             {
-                var a1 = m1.Affine(norm1!);
-                for (long s = 0; s < p; s += tile)
-                {
-                    long n = Math.Min(tile, p - s);
-                    using var ot = ob.narrow(1, s, n);
-                    using var rt = rb.narrow(1, s, n);
-                    Normalise(ot, a1);
-                    ot.addmm_(wskip, rt, 1, 1);
-                }
-                a1.Mean.Dispose(); a1.Scale.Dispose(); a1.Shift.Dispose();
+                using var chunkScope = torch.NewDisposeScope();
+                long n = Math.Min(chunk, p - s);
+                var ot = ob.narrow(1, s, n);
+                ot.sub_(a1.Mean).mul_(a1.Scale).add_(a1.Shift);
+                ot.addmm_(wskip, rb.narrow(1, s, n), 1, 1);
             }
-            if (a0 is { } done) { done.Item1.Dispose(); done.Item2.Dispose(); done.Item3.Dispose(); }
         }
         return output.MoveToOuterDisposeScope();
     }
@@ -187,27 +173,32 @@ internal static class PointwiseFusion
         long hidden = first.weight!.shape[0], cout = last.weight!.shape[0];
         long tile = TileFor(Math.Max(hidden, cout), p, x.dtype);
         var output = torch.empty([batch, cout, x.shape[2], x.shape[3]], dtype: x.dtype);
-        using var hbuf = torch.empty([hidden, tile], dtype: x.dtype);
-        using var wskip = skip is null ? null : Matrix(skip);
+        var w1 = Matrix(first);
+        var w2 = Matrix(last);
+        var b1 = first.bias?.view(-1, 1);
+        var b2 = last.bias?.view(-1, 1);
+        var wskip = skip is null ? null : Matrix(skip);
         for (long b = 0; b < batch; b++)
         {
-            using var xb = x[b].view(cin, p);
-            using var ob = output[b].view(cout, p);
-            using var sb = skipInput is null ? null : skipInput[b].view(skipInput.shape[1], p);
+            using var inner = torch.NewDisposeScope();
+            var xb = x[b].view(cin, p);
+            var ob = output[b].view(cout, p);
+            var sb = skipInput?[b].view(skipInput.shape[1], p);
             for (long s = 0; s < p; s += tile)
             {
+                using var tileScope = torch.NewDisposeScope();
                 long n = Math.Min(tile, p - s);
-                using var xt = xb.narrow(1, s, n);
-                using var ot = ob.narrow(1, s, n);
-                using var h = hbuf.narrow(1, 0, n);
-                Linear(h, first, xt);
+                var xt = xb.narrow(1, s, n);
+                var ot = ob.narrow(1, s, n);
+                var h = b1 is null ? torch.mm(w1, xt) : torch.addmm(b1, w1, xt, 1, 1);
                 ActivateInPlace(activation, h);
-                Linear(ot, last, h);
-                if (sb is not null)
+                if (b2 is null) ot.addmm_(w2, h, 0, 1);
+                else
                 {
-                    using var st = sb.narrow(1, s, n);
-                    ot.addmm_(wskip!, st, 1, 1);
+                    ot.copy_(b2.expand(cout, n));
+                    ot.addmm_(w2, h, 1, 1);
                 }
+                if (sb is not null) ot.addmm_(wskip!, sb.narrow(1, s, n), 1, 1);
             }
         }
         return output.MoveToOuterDisposeScope();

@@ -36,6 +36,7 @@ public sealed class SpectralConv : nn.Module<Tensor, (Tensor Output, Tensor Resi
     {
         var inputType = x.dtype;
         var paramType = _p.Weight.dtype == ScalarType.ComplexFloat64 ? ScalarType.Float64 : ScalarType.Float32;
+        if (!_diagonal) return DegreeMajor(x, paramType);
         using var scope = torch.NewDisposeScope();
         var xf = x.to(paramType);
         var xs = _p.Forward.forward(xf);                                            // [B, E, lmax, mmax] complex
@@ -44,6 +45,26 @@ public sealed class SpectralConv : nn.Module<Tensor, (Tensor Output, Tensor Resi
             ? torch.einsum("bixy,ioxy->boxy", xs, _p.Weight)
             : torch.einsum("bixy,iox->boxy", xs, _p.Weight);
         var y = _p.Inverse.forward(zs.contiguous()).to(inputType);
+        return (y.MoveToOuterDisposeScope(), residual.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// dhconv on degree-major coefficients [l, m, (b, i)]: the per-degree channel mixing is one complex bmm over l,
+    /// and neither transform reorders its coefficients (the einsum form needs three reordering copies).
+    /// </summary>
+    (Tensor Output, Tensor Residual) DegreeMajor(Tensor x, ScalarType paramType)
+    {
+        var inputType = x.dtype;
+        using var scope = torch.NewDisposeScope();
+        var xf = x.to(paramType);
+        long b = xf.shape[0], e = xf.shape[1];
+        int lmax = _p.Forward.LMax, mmax = _p.Forward.MMax;
+        var xs = _p.Forward.ForwardDegreeMajor(xf);                                  // [lmax, mmax, B·E] complex
+        var residual = _scaleResidual ? _p.Inverse.InverseDegreeMajor(xs, [b, e]).to(inputType) : x.alias();
+        var w = _p.Weight.permute(2, 0, 1);                                          // [lmax, E_in, E_out]
+        long o = w.shape[2];
+        var zs = torch.bmm(xs.view(lmax, mmax * b, e), w).view(lmax, mmax, b * o);
+        var y = _p.Inverse.InverseDegreeMajor(zs, [b, o]).to(inputType);
         return (y.MoveToOuterDisposeScope(), residual.MoveToOuterDisposeScope());
     }
 }

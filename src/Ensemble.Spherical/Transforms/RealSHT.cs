@@ -59,6 +59,25 @@ public sealed class RealSHT : SphericalTransformModule
         var c = y.view(MMax, LMax, b, 2).permute(2, 1, 0, 3).contiguous();
         return torch.view_as_complex(c).reshape([.. lead, LMax, MMax]).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// The same coefficients in degree-major order: f[..., nlat, nlon] real → c[lmax, mmax, B] complex with
+    /// B = the product of the leading dimensions (row-major), i.e. c[l, m, b] = forward(f)[b, l, m]. Saves the
+    /// reordering copy when the next step works per degree (SFNO's dhconv: one bmm over l);
+    /// <see cref="InverseRealSHT.InverseDegreeMajor"/> takes this layout back.
+    /// </summary>
+    public Tensor ForwardDegreeMajor(Tensor input)
+    {
+        var table = Table;
+        long[] lead = ShtShapes.Lead(input, nameof(RealSHT), NLat, NLon);
+        ShtShapes.CheckDType(input, table, complexInput: false, nameof(RealSHT));
+        long b = ShtShapes.Product(lead);
+        using var scope = torch.NewDisposeScope();
+        var f = ShtShapes.RfftOrders(input.reshape(b, NLat, NLon), MMax);          // [B, nlat, mmax]
+        var xr = torch.view_as_real(f).permute(2, 1, 0, 3).reshape(MMax, NLat, 2 * b);
+        var y = _plan.AnalyseDegreeMajor(table, xr);                                // [lmax, mmax, 2B]
+        return torch.view_as_complex(y.view(LMax, MMax, b, 2)).MoveToOuterDisposeScope();
+    }
 }
 
 /// <summary>
@@ -98,7 +117,27 @@ public sealed class InverseRealSHT : SphericalTransformModule
         using var scope = torch.NewDisposeScope();
         var cr = torch.view_as_real(input.reshape(b, LMax, MMax)).permute(2, 1, 0, 3).reshape(MMax, LMax, 2 * b);
         var g = _plan.Synthesise(table, cr);                                         // [mmax, 1, nlat, 2B]
-        var gr = g.view(MMax, NLat, b, 2).permute(2, 1, 0, 3).contiguous();          // [B, nlat, mmax, 2]
+        // A strided view: the irfft's own zero-padding copy to nlon/2 + 1 orders gathers it (no separate permute copy).
+        var gr = g.view(MMax, NLat, b, 2).permute(2, 1, 0, 3);                       // [B, nlat, mmax, 2]
+        var f = ShtShapes.IrfftOrders(gr, MMax, NLon);
+        return f.reshape([.. lead, NLat, NLon]).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The inverse of degree-major coefficients c[lmax, mmax, B] complex (the layout of
+    /// <see cref="RealSHT.ForwardDegreeMajor"/>; B = the product of <paramref name="lead"/>) → f[..lead, nlat, nlon].
+    /// </summary>
+    public Tensor InverseDegreeMajor(Tensor coefficients, long[] lead)
+    {
+        var table = Table;
+        long b = ShtShapes.Product(lead);
+        if (coefficients.dim() != 3 || coefficients.shape[0] != LMax || coefficients.shape[1] != MMax || coefficients.shape[2] != b)
+            throw new ArgumentException($"{nameof(InverseRealSHT)}: degree-major input has shape [{string.Join(", ", coefficients.shape)}], expected [{LMax}, {MMax}, {b}]");
+        ShtShapes.CheckDType(coefficients, table, complexInput: true, nameof(InverseRealSHT));
+        using var scope = torch.NewDisposeScope();
+        var cr = torch.view_as_real(coefficients).view(LMax, MMax, 2 * b);
+        var g = _plan.SynthesiseDegreeMajor(table, cr);                              // [mmax, 1, nlat, 2B]
+        var gr = g.view(MMax, NLat, b, 2).permute(2, 1, 0, 3);                       // [B, nlat, mmax, 2]
         var f = ShtShapes.IrfftOrders(gr, MMax, NLon);
         return f.reshape([.. lead, NLat, NLon]).MoveToOuterDisposeScope();
     }

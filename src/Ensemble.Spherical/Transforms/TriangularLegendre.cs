@@ -117,6 +117,45 @@ internal sealed class TriangularLegendre
         return result;
     }
 
+    /// <summary>
+    /// Scalar analysis (D = 1) with the result in degree-major order: out[l, m, n] = Σ_k T[m, l, k] · x[m, k, n];
+    /// x is [mmax, nlat, N], result [lmax, mmax, N]. Each block's product is copied into its strided slot, so the
+    /// order costs no extra pass (a per-degree channel mixing then runs as one bmm over l).
+    /// </summary>
+    public Tensor AnalyseDegreeMajor(Tensor table, Tensor x)
+    {
+        if (Stack != 1) throw new InvalidOperationException("degree-major analysis is for scalar transforms");
+        long n = x.shape[2];
+        var result = torch.zeros([LMax, MMax, n], dtype: x.dtype, device: x.device);
+        foreach (var b in Blocks)
+        {
+            using var scope = torch.NewDisposeScope();
+            var tb = table.narrow(0, b.Offset, (long)b.Count * b.L * NLat).view(b.Count, b.L, NLat);
+            var xb = x.narrow(0, b.M0, b.Count);
+            var y = torch.bmm(tb, xb);                                                // [count, L, N]
+            result.narrow(1, b.M0, b.Count).narrow(0, b.M0, b.L).copy_(y.permute(1, 0, 2));
+        }
+        return result;
+    }
+
+    /// <summary>Scalar synthesis (D = 1) from degree-major coefficients c [lmax, mmax, N]; result [mmax, 1, nlat, N].</summary>
+    public Tensor SynthesiseDegreeMajor(Tensor table, Tensor c)
+    {
+        if (Stack != 1) throw new InvalidOperationException("degree-major synthesis is for scalar transforms");
+        long n = c.shape[2];
+        var result = torch.zeros([MMax, 1, NLat, n], dtype: c.dtype, device: c.device);
+        foreach (var b in Blocks)
+        {
+            using var scope = torch.NewDisposeScope();
+            var tb = table.narrow(0, b.Offset, (long)b.Count * b.L * NLat).view(b.Count, NLat, b.L);
+            // The block's contiguous copy (needed anyway for the BLAS path) also reorders it to [m, l, N].
+            var cb = c.narrow(1, b.M0, b.Count).narrow(0, b.M0, b.L).permute(1, 0, 2).contiguous();
+            var y = torch.bmm(tb, cb).view(b.Count, 1, NLat, n);
+            result.narrow(0, b.M0, b.Count).copy_(y);
+        }
+        return result;
+    }
+
     /// <summary>out[m, d, k, n] = Σ_l T_d[m, l, k] · c[m, l, n]; c is [mmax, lmax, N], result [mmax, D, nlat, N].</summary>
     public Tensor Synthesise(Tensor table, Tensor c)
     {

@@ -30,6 +30,12 @@ public static class SfnoStageProfile
         using var xs = fwd.forward(xi);
         using var weight = torch.randn([e, e, lmax], dtype: ScalarType.ComplexFloat32, generator: gen);
 
+        using (var tiny = torch.randn(32, 64))
+        {
+            Time("1000 × tiny add_ (per-op overhead)", () => { for (int i = 0; i < 1000; i++) tiny.add_(1.0); return tiny.alias(); });
+            Time("1000 × narrow+dispose", () => { for (int i = 0; i < 1000; i++) tiny.narrow(1, 0, 8).Dispose(); return tiny.alias(); });
+            Time("1000 × tiny mean(1)", () => { for (int i = 0; i < 1000; i++) tiny.mean([1]).Dispose(); return tiny.alias(); });
+        }
         Console.WriteLine($"stages ({c.ImgShapeX}×{c.ImgShapeY}, E {e}, lmax {lmax}, mmax {mmax}, batch {batch}, {threads} threads), median process CPU ms:");
         Time("SHT down (outer → spectral)", () => down.forward(xo));
         Time("  rfft outer", () => torch.fft.rfft(xo, dim: -1, norm: FFTNormType.Forward));
@@ -43,6 +49,20 @@ public static class SfnoStageProfile
         Time("ISHT inner of 2E channels at once", () => inv.forward(xs2));
         Time("  irfft outer", () => torch.fft.irfft(torch.zeros([batch, e, h0, w0 / 2 + 1], dtype: ScalarType.ComplexFloat32), n: w0, dim: -1, norm: FFTNormType.Forward));
         Time("  Legendre synthesise outer", () => up.Plan.Synthesise(up.Table, torch.randn(mmax, lmax, 2L * batch * e)));
+        foreach (var (nl, label) in new[] { (h0, "outer"), (h, "inner") })
+            foreach (int nb in new[] { 1, 2, 4, 8, 16, 32 })
+            {
+                var rng = new Random(1);
+                var ana = new TriangularLegendre(mmax, lmax, nl, stack: 1, synthesis: false, targetBlocks: nb);
+                var syn = new TriangularLegendre(mmax, lmax, nl, stack: 1, synthesis: true, targetBlocks: nb);
+                double[][] Rows(int m) { var r = new double[(lmax - m) * nl]; for (int i = 0; i < r.Length; i++) r[i] = rng.NextDouble(); return [r]; }
+                using var ta = ana.Pack(Rows, ScalarType.Float32, null);
+                using var ts = syn.Pack(Rows, ScalarType.Float32, null);
+                using var xa = torch.randn(mmax, nl, 2L * batch * e);
+                using var cs = torch.randn(mmax, lmax, 2L * batch * e);
+                Time($"  Legendre analyse {label}, {ana.Blocks.Count} blocks", () => ana.Analyse(ta, xa));
+                Time($"  Legendre synthesise {label}, {syn.Blocks.Count} blocks", () => syn.Synthesise(ts, cs));
+            }
         Time("dhconv einsum (complex)", () => torch.einsum("bixy,iox->boxy", xs, weight).contiguous());
         Time("dhconv real bmm incl. layout copies", () => RealDhconv(xs, weight));
 
@@ -59,6 +79,25 @@ public static class SfnoStageProfile
         Time("add [B,E] outer", () => xo + xo);
         Time("norm as var_mean + addcmul outer", () => ManualNorm(xo, norm.weight!, norm.bias!));
         PointwiseProbe(xo, e);
+        using (var net = new SphericalFourierNeuralOperatorNet(c, ScalarType.Float32, seed: 1))
+        {
+            net.eval();
+            var last = net.Blocks[^1];
+            Console.WriteLine($"  (grad enabled: {torch.is_grad_enabled()})");
+            using var xin = torch.randn([batch, e, h, w], generator: gen);
+            Time("last block: filter", () => { var (o, r) = last.Filter.forward(xin); r.Dispose(); return o; });
+            Time("last block: whole", () => last.forward(xin));
+            using var zo = torch.randn([batch, e, h0, w0], generator: gen);
+            Time("last block: fused rest alone", () => PointwiseFusion.BlockRest(zo, xo, last.Norm0, last.Norm1, "gelu", last.Mlp, last.OuterSkip));
+            Time("last block: fused rest, no norms", () => PointwiseFusion.BlockRest(zo, xo, null, null, "gelu", last.Mlp, last.OuterSkip));
+            Time("last block: fused rest, no mlp", () => PointwiseFusion.BlockRest(zo, xo, last.Norm0, last.Norm1, "gelu", null, last.OuterSkip));
+            var first = net.Blocks[0];
+            Time("first block: filter", () => { var (o, r) = first.Filter.forward(xo); r.Dispose(); return o; });
+            Time("first block: whole", () => first.forward(xo));
+            using var inp = torch.randn([batch, c.ModelInputChannels, h0, w0], generator: gen);
+            Time("encoder", () => net.Encoder.forward(inp));
+            Time("whole network", () => net.forward(inp));
+        }
         Time("conv2d 1×1 E→E outer, per member", () => torch.cat(Enumerable.Range(0, batch).Select(i => F.conv2d(xo.narrow(0, i, 1), w2)).ToArray(), 0));
         return 0;
     }
