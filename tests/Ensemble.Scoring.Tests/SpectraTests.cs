@@ -1,3 +1,4 @@
+using Ensemble.Core;
 using Ensemble.Scoring.Spectra;
 using Ensemble.Spherical;
 using Ensemble.TestSupport;
@@ -71,5 +72,56 @@ public class SpectraTests
         using var one = EnsembleSpectrum.Compute(sht, truth.unsqueeze(0), truth);
         Close.Absolute(D(one.OfMean), D(one.Truth!), 1e-12, "truth");
         Close.Absolute(D(one.Deviations), new double[48], 1e-20, "no spread");
+    }
+
+    [Fact]
+    public void Zonal_band_member_spectra_mean_equals_mean_spectrum_plus_spread_spectrum()
+    {
+        var gen = new Generator(47);
+        var lat = new double[] { 80, 60, 45, 30, 10, -20, -35, -50, -70 };
+        using var forecast = randn(new long[] { 5, 2, 9, 24 }, generator: gen, dtype: ScalarType.Float64) * 3 + 1;
+        using var truth = randn(new long[] { 2, 9, 24 }, generator: gen, dtype: ScalarType.Float64);
+        using var s = ZonalBandSpectrum.Ensemble(forecast, lat, LatitudeBand.MidLatitudes, truth);
+        Assert.Equal(new long[] { 5, 2, 13 }, s.Members.shape);
+        Assert.Equal(new long[] { 2, 13 }, s.Truth!.shape);
+        using var sum = s.OfMean + s.Deviations;
+        Close.Relative(D(s.MemberMean), D(sum), 1e-10, "zonal identity");
+        Assert.True(s.Deviations.sum().item<double>() > 0.5 * s.MemberMean.sum().item<double>());
+        // Every quantity is the plain band mean of WB2's per-latitude spectrum, computed here from the band rows by hand.
+        long[] band = [1, 2, 3, 6, 7];
+        using var rows = tensor(band);
+        using var own = ZonalEnergySpectrum.Compute(truth.index_select(1, rows), band.Select(i => lat[i]).ToArray());
+        Close.Relative(D(s.Truth!), D(own.mean([1L])), 1e-13, "truth band mean");
+        using var m2 = ZonalEnergySpectrum.Compute(forecast[2].index_select(1, rows), band.Select(i => lat[i]).ToArray());
+        Close.Relative(D(s.Members[2]), D(m2.mean([1L])), 1e-13, "member band mean");
+    }
+
+    [Fact]
+    public void Zonal_band_spectrum_of_a_single_wave_has_power_only_at_its_wavenumber()
+    {
+        // f = A cos(k0 λ) on every latitude: S_k0(φ) = C(φ) A²/2 with C = 2πR cos φ (verification-metrics §8.1), 0 elsewhere.
+        const int nlon = 20, k0 = 3;
+        const double a = 2.5;
+        var lat = new double[] { 75, 60, 40, 30.0000000001, 0, -45, -60.5 };
+        var field = new double[lat.Length, nlon];
+        for (int i = 0; i < lat.Length; i++)
+            for (int j = 0; j < nlon; j++) field[i, j] = a * Math.Cos(k0 * 2 * Math.PI * j / nlon);
+        using var s = ZonalBandSpectrum.Compute(T(field), lat, LatitudeBand.MidLatitudes);
+        var v = D(s);
+        Assert.Equal(nlon / 2 + 1, v.Length);
+        // Band: 60, 40, 30 (within 1e-6°) and −45; −60.5 and 75 lie outside.
+        double expected = new[] { lat[1], lat[2], lat[3], lat[5] }.Average(p => 2 * Math.PI * ZonalEnergySpectrum.Wb2EarthRadius * Math.Cos(p * Math.PI / 180)) * a * a / 2;
+        for (int k = 0; k < v.Length; k++)
+            Assert.True(k == k0 ? Math.Abs(v[k] / expected - 1) < 1e-12 : Math.Abs(v[k]) < 1e-12 * expected, $"k = {k}: {v[k]} (expected {(k == k0 ? expected : 0)})");
+    }
+
+    [Fact]
+    public void Zonal_band_without_grid_latitudes_or_inverted_is_a_user_error()
+    {
+        using var f = zeros(new long[] { 2, 3, 8 }, dtype: ScalarType.Float64);
+        var e = Assert.Throws<EnsembleException>(() => ZonalBandSpectrum.Ensemble(f, [90.0, 0, -90], LatitudeBand.MidLatitudes));
+        Assert.Contains("30°–60° N/S", e.Message);
+        Assert.Throws<EnsembleException>(() => ZonalBandSpectrum.Compute(f, [60.0, 40, 20], new LatitudeBand(50, 40)));
+        Assert.Equal(new long[] { 1, 2 }, new LatitudeBand(0, 45).Indices([60.0, 40, -45, -50]));
     }
 }

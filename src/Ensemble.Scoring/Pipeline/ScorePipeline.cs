@@ -43,6 +43,8 @@ public sealed class ScoreOptions
     public int RocBins { get; init; } = 10;
     /// <summary>Degrees of the spectra (default: the grid's exactness limit).</summary>
     public int? SpectrumLmax { get; init; }
+    /// <summary>Latitude band whose per-latitude zonal spectra are averaged for the zonal_spectrum_* rows of "spectra" (default 30°–60° N/S).</summary>
+    public LatitudeBand ZonalSpectrumBand { get; init; } = LatitudeBand.MidLatitudes;
     /// <summary>When set, receives the EFI field of the first scored initial time at every lead (for report maps).</summary>
     public ICollection<ScoreMap>? Maps { get; init; }
 }
@@ -61,7 +63,9 @@ public sealed class ScoreOptions
 /// base[@tag]:index (<see cref="MetricName"/>): "rank" → rank:k (frequency of rank k, k = 0 … M, pooled over
 /// points and initial times, random tie break); "spectra" → spectrum_members:l, spectrum_mean:l, spectrum_truth:l
 /// (degree spectra E(l) averaged over initial times: mean of the member spectra, spectrum of the ensemble mean,
-/// of the truth); "reliability" → reliability@pNN:k (observed frequency), reliability_prob@pNN:k (mean forecast
+/// of the truth) and zonal_spectrum_members:k, zonal_spectrum_mean:k, zonal_spectrum_truth:k (the same for WB2's
+/// zonal energy spectrum per zonal wavenumber k, averaged over the latitudes of <see cref="ScoreOptions.ZonalSpectrumBand"/>,
+/// <see cref="ZonalBandSpectrum"/>; recorded in <see cref="ZonalSpectrumNote"/>); "reliability" → reliability@pNN:k (observed frequency), reliability_prob@pNN:k (mean forecast
 /// probability), reliability_count@pNN:k; "roc" → roc_far@pNN:k, roc_hr@pNN:k (curve points) and roc_auc@pNN.
 /// Deterministic forecasts allow rmse only; spread, efi and spectra need no truth.
 /// Forecast variables absent from the truth are not scored; initial times whose verifying time
@@ -106,8 +110,14 @@ public static class ScorePipeline
         if (truth is not null) table.Metadata["truth"] = truth.Source;
         if (metrics.Any(m => EventMetrics.Contains(m.Trim().ToLowerInvariant())))
             table.Metadata["event"] = EventNote(options ?? new ScoreOptions());
+        if (metrics.Any(m => m.Trim().ToLowerInvariant() == "spectra"))
+            table.Metadata["zonal_spectrum"] = ZonalSpectrumNote(options ?? new ScoreOptions());
         return table;
     }
+
+    /// <summary>What the zonal_spectrum_* rows of "spectra" are (table metadata key "zonal_spectrum").</summary>
+    public static string ZonalSpectrumNote(ScoreOptions o) =>
+        $"zonal_spectrum_*:k: WB2 zonal energy spectrum S_k (m·unit², R = {ZonalEnergySpectrum.Wb2EarthRadius:0} m, Nyquist doubled), plain mean over the grid latitudes {o.ZonalSpectrumBand.Describe()}, then over initial times";
 
     /// <summary>What the event tag of brier/twcrps/reliability/roc rows means.</summary>
     public static string EventNote(ScoreOptions o) =>
@@ -142,6 +152,7 @@ public static class ScorePipeline
             options.Climate?.RequireGrid(forecast.Grid, $"forecast {forecast.Source}");
         }
         using var sht = wanted.Contains("spectra") ? SpectralGrid.Transform(forecast.Grid, $"forecast {forecast.Source}", options.SpectrumLmax) : null;
+        if (sht is not null) ZonalBandSpectrum.RequireIndices(forecast.Grid.Latitudes, options.ZonalSpectrumBand);
 
         using var w = LatitudeWeights.ToTensor(LatitudeWeightsFor(forecast.Grid, weighting));
         string wname = Name(weighting);
@@ -177,6 +188,7 @@ public static class ScorePipeline
                 var prob = new List<double>();
                 var obs = new List<double>();
                 double[]? specMembers = null, specMean = null, specTruth = null;
+                double[]? zonalMembers = null, zonalMean = null, zonalTruth = null;
                 int specCount = 0, specTruthCount = 0;
                 bool mapped = false;
                 for (int ti = 0; ti < fv.InitTimes.Length; ti++)
@@ -239,6 +251,10 @@ public static class ScorePipeline
                         Accumulate(ref specMean, spec.OfMean);
                         specCount++;
                         if (spec.Truth is not null) { Accumulate(ref specTruth, spec.Truth); specTruthCount++; }
+                        using var zonal = ZonalBandSpectrum.Ensemble(x, forecast.Grid.Latitudes, options.ZonalSpectrumBand, y);
+                        Accumulate(ref zonalMembers, zonal.MemberMean);
+                        Accumulate(ref zonalMean, zonal.OfMean);
+                        if (zonal.Truth is not null) Accumulate(ref zonalTruth, zonal.Truth);
                     }
                 }
                 if (mse.Count == 0) continue;
@@ -284,6 +300,9 @@ public static class ScorePipeline
                     Curve("spectrum_members", specMembers!.Select(v => v / specCount).ToArray());
                     Curve("spectrum_mean", specMean!.Select(v => v / specCount).ToArray());
                     if (specTruthCount > 0) Curve("spectrum_truth", specTruth!.Select(v => v / specTruthCount).ToArray());
+                    Curve("zonal_spectrum_members", zonalMembers!.Select(v => v / specCount).ToArray());
+                    Curve("zonal_spectrum_mean", zonalMean!.Select(v => v / specCount).ToArray());
+                    if (specTruthCount > 0) Curve("zonal_spectrum_truth", zonalTruth!.Select(v => v / specTruthCount).ToArray());
                 }
             }
         }

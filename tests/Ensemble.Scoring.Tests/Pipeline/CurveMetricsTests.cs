@@ -1,5 +1,6 @@
 using Ensemble.Core;
 using Ensemble.Scoring.Pipeline;
+using Ensemble.Scoring.Spectra;
 using Ensemble.Scoring.Tables;
 using Xunit;
 using static TorchSharp.torch;
@@ -155,6 +156,59 @@ public class CurveMetricsTests
         // Spread grows with lead: the ensemble mean loses more power at the longer lead.
         double Loss(int l) => Enumerable.Range(0, lmax).Sum(d => Value(rows, l, $"spectrum_members:{d}") - Value(rows, l, $"spectrum_mean:{d}"));
         Assert.True(Loss(1) > Loss(0));
+    }
+
+    [Theory]
+    [InlineData(30.0, 60.0)]
+    [InlineData(20.0, 70.0)]
+    public void Spectra_rows_include_band_mean_zonal_spectra_of_members_mean_and_truth(double minLat, double maxLat)
+    {
+        var (fc, truth) = Build();
+        using var _f = fc; using var _t = truth;
+        var options = new ScoreOptions { ZonalSpectrumBand = new LatitudeBand(minLat, maxLat) };
+        var table = ScorePipeline.ScoreTable(fc, truth, ["spectra"], ScoreWeighting.None, options);
+        var rows = table.Rows.ToList();
+        Assert.Contains($"{minLat:0}°–{maxLat:0}° N/S", table.Metadata["zonal_spectrum"]);
+        // Expected values from WB2's per-latitude spectrum directly: band rows picked by hand, plain means.
+        var band = Enumerable.Range(0, Nlat).Where(i => Math.Abs(Lat[i]) >= minLat && Math.Abs(Lat[i]) <= maxLat).ToArray();
+        Assert.Equal(minLat == 30 ? 2 : 6, band.Length);   // ±45°; or ±22.5°, ±45°, ±67.5°
+        var bandLat = band.Select(i => Lat[i]).ToArray();
+        var data = fc.Variables["t850"].Data;
+        int nk = Nlon / 2 + 1;
+        double[] BandMean(Tensor field)   // field [lat, lon]
+        {
+            using var rowsIdx = tensor(band.Select(i => (long)i).ToArray());
+            using var sel = field.index_select(0, rowsIdx);
+            using var spec = ZonalEnergySpectrum.Compute(sel, bandLat);
+            var v = spec.data<double>().ToArray();
+            return Enumerable.Range(0, nk).Select(k => Enumerable.Range(0, band.Length).Average(b => v[b * nk + k])).ToArray();
+        }
+        for (int l = 0; l < L; l++)
+        {
+            var members = new double[nk]; var ofMean = new double[nk]; var ofTruth = new double[nk];
+            for (int t = 0; t < T; t++)
+            {
+                for (int m = 0; m < M; m++)
+                {
+                    using var xm = data[m, t, l];
+                    var sm = BandMean(xm);
+                    for (int k = 0; k < nk; k++) members[k] += sm[k] / (M * T);
+                }
+                using var mean = data[.., t, l].mean([0L]);
+                var se = BandMean(mean);
+                using var y = truth.Variables["t850"].Data[t + l + 1];
+                var st = BandMean(y);
+                for (int k = 0; k < nk; k++) { ofMean[k] += se[k] / T; ofTruth[k] += st[k] / T; }
+            }
+            for (int k = 0; k < nk; k++)
+            {
+                Assert.True(Math.Abs(Value(rows, l, $"zonal_spectrum_members:{k}") / members[k] - 1) < 1e-12, $"members k={k}");
+                Assert.True(Math.Abs(Value(rows, l, $"zonal_spectrum_mean:{k}") / ofMean[k] - 1) < 1e-12, $"mean k={k}");
+                Assert.True(Math.Abs(Value(rows, l, $"zonal_spectrum_truth:{k}") / ofTruth[k] - 1) < 1e-12, $"truth k={k}");
+            }
+            Assert.DoesNotContain(rows, r => r.Metric == $"zonal_spectrum_members:{nk}");
+        }
+        Assert.All(rows.Where(r => r.Metric.StartsWith("zonal_spectrum", StringComparison.Ordinal)), r => Assert.Equal("", r.InitTime));
     }
 
     [Fact]
