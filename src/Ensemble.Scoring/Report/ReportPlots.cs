@@ -113,33 +113,42 @@ internal static class ReportPlots
         return Save(p, dir, $"rank_{variable}_{model}");
     }
 
-    public static string? Spectra(List<ScoreRow> rows, string variable, string model, string dir)
+    public static string? Spectra(List<ScoreRow> rows, string variable, string model, string dir) =>
+        SpectrumCurves(rows, variable, model, dir, "spectrum", $"{variable}, {model}: degree spectra", "log10 degree l", "log10 E(l)", $"spectra_{variable}_{model}");
+
+    public static string? ZonalSpectra(List<ScoreRow> rows, string variable, string model, string dir) =>
+        SpectrumCurves(rows, variable, model, dir, "zonal_spectrum", $"{variable}, {model}: zonal spectra (latitude band mean)", "log10 zonal wavenumber k", "log10 S(k)", $"zonal_spectra_{variable}_{model}");
+
+    /// <summary>
+    /// Members (solid), ensemble mean (dashed) and truth (dotted, black) of the <paramref name="prefix"/>_members/_mean/_truth
+    /// series at up to 3 leads, log–log from index 1 (index 0 is the mean, off a log axis).
+    /// </summary>
+    static string? SpectrumCurves(List<ScoreRow> rows, string variable, string model, string dir, string prefix, string title, string xLabel, string yLabel, string file)
     {
-        var leads = Pick(Leads(rows, r => r.Model == model && MetricName.Parse(r.Metric) is { Base: "spectrum_members", Index: not null }), 3);
+        var leads = Pick(Leads(rows, r => r.Model == model && MetricName.Parse(r.Metric) is { Index: not null } n && n.Series == prefix + "_members"), 3);
         if (leads.Count == 0) return null;
         var p = new Plot();
         for (int k = 0; k < leads.Count; k++)
         {
-            foreach (var (series, pattern, label) in new[] { ("spectrum_members", LinePattern.Solid, "members"), ("spectrum_mean", LinePattern.Dashed, "ens. mean"), ("spectrum_truth", LinePattern.Dotted, "truth") })
+            foreach (var (suffix, pattern, label) in new[] { ("_members", LinePattern.Solid, "members"), ("_mean", LinePattern.Dashed, "ens. mean"), ("_truth", LinePattern.Dotted, "truth") })
             {
-                var e = Series(rows, model, leads[k], series);
+                var e = Series(rows, model, leads[k], prefix + suffix);
                 if (e.Length < 2) continue;
-                // Degrees 1 … lmax−1 on log–log axes (l = 0 is the global mean, off a log axis).
                 var xs = Enumerable.Range(1, e.Length - 1).Select(l => Math.Log10(l)).ToArray();
                 var ys = e.Skip(1).Select(v => Math.Log10(Math.Max(v, 1e-300))).ToArray();
                 var s = p.Add.Scatter(xs, ys);
                 s.LegendText = $"{label} {Lead(leads[k])}";
-                s.Color = series == "spectrum_truth" ? Colors.Black : Palette.GetColor(k);
+                s.Color = suffix == "_truth" ? Colors.Black : Palette.GetColor(k);
                 s.LinePattern = pattern;
                 s.LineWidth = 2;
                 s.MarkerSize = 0;
             }
         }
-        p.Title($"{variable}, {model}: degree spectra");
-        p.XLabel("log10 degree l");
-        p.YLabel("log10 E(l)");
+        p.Title(title);
+        p.XLabel(xLabel);
+        p.YLabel(yLabel);
         p.ShowLegend(Alignment.LowerLeft);
-        return Save(p, dir, $"spectra_{variable}_{model}");
+        return Save(p, dir, file);
     }
 
     public static string? Reliability(List<ScoreRow> rows, string variable, string tag, string dir) =>

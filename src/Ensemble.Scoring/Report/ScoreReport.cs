@@ -12,7 +12,7 @@ public sealed record ReportResult(string IndexPath, IReadOnlyList<string> Plots)
 /// <summary>
 /// The evaluation report (docs/report.md): PNG plots (ScottPlot) from score tables — CRPS/RMSE/spread and
 /// spread–skill vs lead per variable (every model, so ML vs baseline), rank histograms, member/mean/truth
-/// spectra by lead, reliability diagrams and ROC curves of the event scores, EFI maps from an extras folder —
+/// degree and zonal spectra by lead, reliability diagrams and ROC curves of the event scores, EFI maps from an extras folder —
 /// and one self-contained index.html with every plot embedded as a base64 data URI and the summary tables
 /// of the aggregated scalar scores.
 /// </summary>
@@ -40,6 +40,7 @@ public static class ScoreReport
             {
                 Add(ReportPlots.RankHistogram(vr, v, model, outputDirectory), $"{v}, {model}: rank histograms (flat at 1/(M+1) when reliable; U-shape: underdispersive).");
                 Add(ReportPlots.Spectra(vr, v, model, outputDirectory), $"{v}, {model}: degree spectra E(l) — mean of the member spectra (solid), spectrum of the ensemble mean (dashed), truth (dotted) — by lead time.");
+                Add(ReportPlots.ZonalSpectra(vr, v, model, outputDirectory), $"{v}, {model}: zonal energy spectra S(k) (WB2 per-latitude FFT, averaged over a latitude band, 30°–60° N/S unless the table's zonal_spectrum note says otherwise) — members (solid), ensemble mean (dashed), truth (dotted) — by lead time.");
             }
             foreach (var tag in vr.Select(r => MetricName.Parse(r.Metric)).Where(n => n.Base == "reliability" && n.Tag is not null).Select(n => n.Tag!).Distinct())
             {
@@ -81,7 +82,7 @@ public static class ScoreReport
         sb.Append("<p>Models: ").Append(E(string.Join(", ", models))).Append(". Weighting: ")
           .Append(E(string.Join(", ", rows.Select(r => r.Weighting).Distinct()))).Append(". Members: ")
           .Append(E(string.Join(", ", models.Select(m => $"{m} {string.Join("/", rows.Where(r => r.Model == m).Select(r => r.Members).Distinct())}")))).Append(".</p>\n");
-        var notes = tables.SelectMany(t => t.Metadata).Where(kv => kv.Key is "ssr_correction" or "crps_estimator" or "event").Distinct().ToList();
+        var notes = tables.SelectMany(t => t.Metadata).Where(kv => kv.Key is "ssr_correction" or "crps_estimator" or "event" or "zonal_spectrum").Distinct().ToList();
         if (notes.Count > 0)
         {
             sb.Append("<ul>");

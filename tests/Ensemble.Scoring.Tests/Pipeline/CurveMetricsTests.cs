@@ -28,7 +28,7 @@ public class CurveMetricsTests
     static double Truth(int t, int i, int j) => 280 + 10 * Math.Sin(Lat[i] * Math.PI / 180) + 3 * Noise(t, i, j, 7);
     static double Member(int m, int ti, int li, int i, int j) => Truth(ti + li + 1, i, j) + (1 + li) * 2 * Noise(m, ti * 3 + li, i, j);
 
-    static (ForecastSet, TruthSet) Build(Func<int, int, double>? truthOverride = null)
+    internal static (ForecastSet, TruthSet) Build(Func<int, int, double>? truthOverride = null)
     {
         var grid = new ScoreGrid(Lat, Lon);
         var inits = Enumerable.Range(0, T).Select(t => T0.AddDays(t)).ToArray();
