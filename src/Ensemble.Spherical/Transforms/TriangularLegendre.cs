@@ -29,13 +29,16 @@ internal sealed class TriangularLegendre
     /// <summary>Orders m ≥ min(mmax, lmax) have no degree l ≥ m and are identically zero.</summary>
     public int ActiveOrders => Math.Min(MMax, LMax);
 
-    public TriangularLegendre(int mmax, int lmax, int nlat, int stack, bool synthesis, int targetBlocks = 16)
+    public TriangularLegendre(int mmax, int lmax, int nlat, int stack, bool synthesis, int? targetBlocks = null)
     {
         MMax = mmax; LMax = lmax; NLat = nlat; Stack = stack; Synthesis = synthesis;
         int active = ActiveOrders;
-        // About targetBlocks blocks: few enough that per-call overhead is negligible, small enough that the
-        // zero upper-left corner of each block (≈ bs/2 extra rows per order) costs only a few per cent.
-        int bs = Math.Max(1, (int)Math.Ceiling(active / (double)Math.Max(1, targetBlocks)));
+        // About targetBlocks blocks: each is a bmm plus a copy (a few ops and parallel regions), and the zero
+        // upper-left corner of each block (≈ bs/2 extra rows per order) adds ≈ 1/(2·blocks) of the work and table.
+        // Default: 8 below 256 orders (op count matters; 8 was the best or within noise of it among 1–32 for the
+        // SFNO's 45–181-latitude transforms), 16 above (large transforms are table-bandwidth bound).
+        int nb = targetBlocks ?? (active < 256 ? 8 : 16);
+        int bs = Math.Max(1, (int)Math.Ceiling(active / (double)Math.Max(1, nb)));
         var blocks = new List<Block>();
         long offset = 0;
         for (int m0 = 0; m0 < active; m0 += bs)
