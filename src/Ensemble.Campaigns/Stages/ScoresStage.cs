@@ -66,6 +66,7 @@ public sealed class ScoresStage(IReadOnlyList<string> dependsOn, IReadOnlyList<(
         table.Metadata["weighting"] = ScorePipeline.Name(weighting);
         table.Metadata["crps_estimator"] = "fair";
         table.Metadata["event"] = ScorePipeline.EventNote(options);
+        if (s.Metrics.Contains("spectra")) table.Metadata["zonal_spectrum"] = ScorePipeline.ZonalSpectrumNote(options);
         table.Metadata["campaign"] = ctx.Config.Name;
         table.WriteParquetAndCsv(Path.Combine(directory, TableFile));
         foreach (var map in maps.Where(m => s.MapLeadHours is null || s.MapLeadHours.Any(h => Math.Abs(h - m.LeadTimeHours) < 1e-9)))
