@@ -15,6 +15,8 @@ namespace Ensemble.Benchmarks.Models;
 /// <c>--profile</c> (also print the time of each stage, in-process, via the network's activation tap);
 /// <c>--chunk N</c> (members per chunk; default: the network's automatic choice);
 /// <c>--threads N</c> (default 2; 1 gives CPU times that time-slicing on a busy machine does not inflate);
+/// <c>--wait-policy active|passive</c> (OMP_WAIT_POLICY of the case processes; passive: OpenMP threads sleep at
+/// barriers instead of spinning, which keeps 2 threads usable when another process holds a core);
 /// <c>--stages a|b BATCH [THREADS]</c> times the building blocks alone (<see cref="SfnoStageProfile"/>).
 /// </summary>
 public static class SfnoBenchmark
@@ -43,7 +45,7 @@ public static class SfnoBenchmark
         var opts = Options.Parse(args);
         torch.set_num_threads(opts.Threads);
         Console.WriteLine($"# SFNO inference benchmark: torch {torch.__version__}, threads {torch.get_num_threads()}, float32, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-        Console.WriteLine($"load average before: {LoadAverage()}");
+        Console.WriteLine($"load average before: {LoadAverage()}; OMP_WAIT_POLICY of the cases: {opts.WaitPolicy ?? Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "libgomp default"}");
         double mm0 = MatmulGflops();
         Console.WriteLine($"float32 matmul 2048² ({opts.Threads} threads): {mm0:F1} GFLOP/s");
         Console.WriteLine();
@@ -85,7 +87,7 @@ public static class SfnoBenchmark
         return 0;
     }
 
-    sealed record Options(HashSet<string> Cases, int[] Batches, int Reps, bool Profile, int Threads, int Chunk)
+    sealed record Options(HashSet<string> Cases, int[] Batches, int Reps, bool Profile, int Threads, int Chunk, string? WaitPolicy)
     {
         public static Options Parse(string[] args)
         {
@@ -95,6 +97,7 @@ public static class SfnoBenchmark
             bool profile = false;
             int threads = 2;
             int chunk = 0;
+            string? wait = null;
             for (int i = 0; i < args.Length; i++)
             {
                 switch (args[i])
@@ -105,10 +108,12 @@ public static class SfnoBenchmark
                     case "--profile": profile = true; break;
                     case "--chunk": chunk = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                     case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                    case "--wait-policy": wait = args[++i].ToUpperInvariant(); break;
                     default: throw new ArgumentException($"sfno benchmark: unknown option '{args[i]}'");
                 }
             }
-            return new Options(cases, batches, Math.Max(1, reps), profile, Math.Max(1, threads), Math.Max(0, chunk));
+            if (wait is not null and not ("ACTIVE" or "PASSIVE")) throw new ArgumentException("sfno benchmark: --wait-policy is active or passive");
+            return new Options(cases, batches, Math.Max(1, reps), profile, Math.Max(1, threads), Math.Max(0, chunk), wait);
         }
     }
 
@@ -124,6 +129,8 @@ public static class SfnoBenchmark
         if (Path.GetFileNameWithoutExtension(exe) == "dotnet") psi.ArgumentList.Add(typeof(SfnoBenchmark).Assembly.Location);
         foreach (var a in new[] { "sfno", "--child", key, batch.ToString(CultureInfo.InvariantCulture), opts.Reps.ToString(CultureInfo.InvariantCulture), opts.Profile ? "profile" : "plain", opts.Threads.ToString(CultureInfo.InvariantCulture), opts.Chunk.ToString(CultureInfo.InvariantCulture) })
             psi.ArgumentList.Add(a);
+        // libgomp reads OMP_WAIT_POLICY when libtorch loads, so it can only be set for a fresh process.
+        if (opts.WaitPolicy is { } policy) psi.Environment["OMP_WAIT_POLICY"] = policy;
         using var p = Process.Start(psi)!;
         ChildResult? result = null;
         string? line;

@@ -63,6 +63,13 @@ public static class SfnoStageProfile
                 Time($"  Legendre analyse {label}, {ana.Blocks.Count} blocks", () => ana.Analyse(ta, xa));
                 Time($"  Legendre synthesise {label}, {syn.Blocks.Count} blocks", () => syn.Synthesise(ts, cs));
             }
+        using (var xdm = fwd.ForwardDegreeMajor(xi))
+        using (var wdm = weight.permute(2, 0, 1))
+        {
+            Time("dhconv degree-major bmm, dense", () => torch.bmm(xdm.view(lmax, mmax * batch, e), wdm));
+            foreach (int g in new[] { 2, 4, 8 })
+                Time($"dhconv degree-major bmm, {g} degree groups", () => DegreeGroups(xdm.view(lmax, mmax, batch, e), wdm, batch, e, g));
+        }
         Time("dhconv einsum (complex)", () => torch.einsum("bixy,iox->boxy", xs, weight).contiguous());
         Time("dhconv real bmm incl. layout copies", () => RealDhconv(xs, weight));
 
@@ -150,6 +157,23 @@ public static class SfnoStageProfile
                 }
                 return o;
             });
+    }
+
+    static Tensor DegreeGroups(Tensor xs, Tensor w, long b, long o, int groups)
+    {
+        long lmax = xs.shape[0], mmax = xs.shape[1], e = xs.shape[3];
+        var zs = torch.zeros([lmax, mmax, b * o], dtype: xs.dtype);
+        long size = (lmax + groups - 1) / groups;
+        for (long l0 = 0; l0 < lmax; l0 += size)
+        {
+            using var scope = torch.NewDisposeScope();
+            long n = Math.Min(size, lmax - l0);
+            long rows = Math.Min(mmax, l0 + n);
+            var xg = xs.narrow(0, l0, n).narrow(1, 0, rows).reshape(n, rows * b, e);
+            var yg = torch.bmm(xg, w.narrow(0, l0, n));
+            zs.narrow(0, l0, n).narrow(1, 0, rows).copy_(yg.view(n, rows, b * o));
+        }
+        return zs;
     }
 
     static Tensor Pointwise(Tensor x, Tensor weight, Tensor? bias)

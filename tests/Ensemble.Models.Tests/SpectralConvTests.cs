@@ -1,0 +1,42 @@
+using Ensemble.Models.Sfno;
+using Ensemble.Spherical;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace Ensemble.Models.Tests;
+
+/// <summary>
+/// The dhconv filter runs on degree-major coefficients (one bmm over l, in degree groups that skip the zero m &gt; l
+/// triangle for lmax ≥ 64); it must equal makani's form inverse(einsum("bixy,iox->boxy", forward(x), W)).
+/// </summary>
+public class SpectralConvTests
+{
+    [Theory]
+    [InlineData(24, 48, 2)]       // lmax 24: one dense bmm
+    [InlineData(66, 132, 1)]      // lmax 66: degree groups
+    [InlineData(66, 132, 3)]
+    public void DhconvEqualsTheEinsumForm(int nlat, int nlon, int batch)
+    {
+        const int e = 4;
+        int lmax = nlat, mmax = nlon / 2 + 1;
+        using var fwd = new RealSHT(nlat, nlon, lmax, mmax, GridType.LegendreGauss, dtype: ScalarType.Float64);
+        using var inv = new InverseRealSHT(nlat, nlon, lmax, mmax, GridType.LegendreGauss, dtype: ScalarType.Float64);
+        using var conv = new SpectralConv(fwd, inv, e, "dhconv", ScalarType.Float64);
+        var gen = new Generator(17);
+        using (torch.no_grad())
+            conv.Weight.copy_(torch.randn([e, e, lmax], dtype: ScalarType.ComplexFloat64, generator: gen));
+        using var x = torch.randn([batch, e, nlat, nlon], dtype: ScalarType.Float64, generator: gen);
+        using var inference = torch.inference_mode();
+        var (y, residual) = conv.forward(x);
+        using (y)
+        using (residual)
+        {
+            using var xs = fwd.forward(x);
+            using var zs = torch.einsum("bixy,iox->boxy", xs, conv.Weight);
+            using var want = inv.forward(zs.contiguous());
+            Assert.True(TestTensors.RelativeError(y, want) < 1e-12, $"dhconv differs by {TestTensors.RelativeError(y, want):E2}");
+            Assert.Equal(0.0, TestTensors.RelativeError(residual, x));    // same grid: the skip path is the input itself
+        }
+    }
+}
