@@ -84,11 +84,25 @@ public class SfnoLayerTests(ITestOutputHelper output)
         return y + Conv(x, p["residual_transform.weight"], null);
     }
 
+    /// <summary>
+    /// Both inference paths of the pointwise layers: <c>fused</c> forces the cache-tiled path (PointwiseFusion) at any
+    /// thread count; otherwise it runs only on one intra-op thread (this small model's fields are below its size rule).
+    /// </summary>
     [Theory]
-    [InlineData("none")]
-    [InlineData("direct")]
-    [InlineData("frequency")]
-    public void NonZeroBiasesNormAffineAndPositionEmbeddingsMatchTheHandWrittenForward(string posEmbed)
+    [InlineData("none", false)]
+    [InlineData("direct", false)]
+    [InlineData("frequency", false)]
+    [InlineData("none", true)]
+    [InlineData("direct", true)]
+    public void NonZeroBiasesNormAffineAndPositionEmbeddingsMatchTheHandWrittenForward(string posEmbed, bool fused)
+    {
+        int before = PointwiseFusion.MaxThreads;
+        PointwiseFusion.MaxThreads = fused ? int.MaxValue : before;
+        try { HandWritten(posEmbed); }
+        finally { PointwiseFusion.MaxThreads = before; }
+    }
+
+    void HandWritten(string posEmbed)
     {
         var c = Small(posEmbed);
         using var net = new SphericalFourierNeuralOperatorNet(c, ScalarType.Float64);

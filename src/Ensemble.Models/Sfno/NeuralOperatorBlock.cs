@@ -57,10 +57,10 @@ public sealed class NeuralOperatorBlock : nn.Module<Tensor, Tensor>
         using var scope = torch.NewDisposeScope();
         var (z, residual) = _p.Filter.forward(x);
         filterTap?.Invoke(z);
-        if (PointwiseFusion.Applies(z, _precision) && residual.dtype == z.dtype)
+        if (PointwiseFusion.Applies(z, _precision, Math.Max(z.shape[1], _p.Mlp?.Fc1.weight!.shape[0] ?? 0)) && residual.dtype == z.dtype)
             return PointwiseFusion.BlockRest(z, residual, _p.Norm0, _p.Norm1, _activation, _p.Mlp, _p.OuterSkip).MoveToOuterDisposeScope();
         z = _precision.Norm(_p.Norm0, z);
-        z = _precision.Activation(_activation, z);
+        z = _precision.Activation(_activation, z, owned: _p.Norm0 is not null);
         if (_p.Mlp != null) z = _p.Mlp.forward(z);
         z = _precision.Norm(_p.Norm1, z);
         var y = z + _precision.Conv(_p.OuterSkip, residual);

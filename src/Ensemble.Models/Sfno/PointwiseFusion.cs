@@ -16,9 +16,27 @@ namespace Ensemble.Models.Sfno;
 /// </summary>
 public static class PointwiseFusion
 {
-    /// <summary>Whether the fused path applies: no autograd, CPU, activations in the parameter dtype.</summary>
-    public static bool Applies(Tensor x, SfnoPrecision precision) =>
-        !torch.is_grad_enabled() && x.device_type == DeviceType.CPU && x.dtype == precision.ParamDType && x.dtype is ScalarType.Float32 or ScalarType.Float64;
+    /// <summary>
+    /// Whether the fused path applies: no autograd, CPU, activations in the parameter dtype, and either at most
+    /// <see cref="MaxThreads"/> intra-op threads or a member's widest activation (<paramref name="widest"/> channels
+    /// on x's grid) of at least <see cref="LargeFieldBytes"/>. With 2 threads and small fields the per-layer path is
+    /// a little faster (whole-field oneDNN 1×1 convolutions on cache-resident tensors scale over threads better than
+    /// tile-sized gemms); for fields that stream from memory the tiles win (measured: docs/benchmarks.md).
+    /// </summary>
+    public static bool Applies(Tensor x, SfnoPrecision precision, long widest)
+    {
+        if (torch.is_grad_enabled() || x.device_type != DeviceType.CPU || x.dtype != precision.ParamDType
+            || x.dtype is not (ScalarType.Float32 or ScalarType.Float64)) return false;
+        if (torch.get_num_threads() <= MaxThreads) return true;
+        long bytes = widest * x.shape[2] * x.shape[3] * (x.dtype == ScalarType.Float64 ? 8 : 4);
+        return bytes >= LargeFieldBytes;
+    }
+
+    /// <summary>The fused path always runs up to this many intra-op threads (default 1).</summary>
+    public static int MaxThreads { get; set; } = 1;
+
+    /// <summary>Above <see cref="MaxThreads"/>, the fused path runs for member activations of at least this size.</summary>
+    public const long LargeFieldBytes = 8L << 20;
 
     /// <summary>Points per tile: the widest hidden tile (<paramref name="widest"/> channels) ≈ 512 KB.</summary>
     static long TileFor(long widest, long points, ScalarType dtype)

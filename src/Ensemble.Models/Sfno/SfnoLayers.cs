@@ -31,6 +31,20 @@ public sealed class SfnoPrecision
         return F.conv2d(x, w, b);
     }
 
+    /// <summary>The activation; in place on <paramref name="x"/> when no gradient is recorded and <paramref name="owned"/>.</summary>
+    public Tensor Activation(string name, Tensor x, bool owned)
+    {
+        if (!owned || torch.is_grad_enabled()) return Activation(name, x);
+        switch (name)
+        {
+            case "gelu": x.gelu_(); break;
+            case "relu": x.relu_(); break;
+            case "silu": x.silu_(); break;
+            default: throw new EnsembleException($"activation '{name}' is not supported");
+        }
+        return x.alias();
+    }
+
     public Tensor Activation(string name, Tensor x) => name switch
     {
         "gelu" => F.gelu(x),
@@ -77,7 +91,7 @@ public sealed class EncoderDecoder : nn.Module<Tensor, Tensor>
     /// <summary>last(act(first(x))) + skip(skipInput) (the network's residual_transform, when given).</summary>
     public Tensor Forward(Tensor x, Conv2d? skip, Tensor? skipInput)
     {
-        if (PointwiseFusion.Applies(x, _precision) && (skipInput is null || skipInput.dtype == x.dtype))
+        if (PointwiseFusion.Applies(x, _precision, Math.Max(_p.Fc0.weight!.shape[0], _p.Fc2.weight!.shape[0])) && (skipInput is null || skipInput.dtype == x.dtype))
             return PointwiseFusion.EncoderDecoder(x, _p.Fc0, _p.Fc2, _activation, skip, skipInput);
         var y = Plain(x);
         if (skip is null || skipInput is null) return y;
@@ -89,7 +103,7 @@ public sealed class EncoderDecoder : nn.Module<Tensor, Tensor>
     Tensor Plain(Tensor x)
     {
         using var h = _precision.Conv(_p.Fc0, x);
-        using var a = _precision.Activation(_activation, h);
+        using var a = _precision.Activation(_activation, h, owned: true);
         return _precision.Conv(_p.Fc2, a);
     }
 }
@@ -116,7 +130,7 @@ public sealed class SfnoMlp : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var h = _precision.Conv(_p.Fc1, x);
-        using var a = _precision.Activation(_activation, h);
+        using var a = _precision.Activation(_activation, h, owned: true);
         return _precision.Conv(_p.Fc2, a);
     }
 }

@@ -104,6 +104,14 @@ public static class SfnoStageProfile
             using var inp = torch.randn([batch, c.ModelInputChannels, h0, w0], generator: gen);
             Time("encoder", () => net.Encoder.forward(inp));
             Time("whole network", () => net.forward(inp));
+            for (int rep = 0; rep < 3; rep++)
+                foreach (int maxThreads in new[] { 1, 2 })
+                {
+                    PointwiseFusion.MaxThreads = maxThreads;
+                    string mode = threads <= maxThreads ? "fused tiles" : "by field size";
+                    Time($"whole network, pointwise {mode}", () => net.forward(inp));
+                }
+            PointwiseFusion.MaxThreads = 1;
         }
         Time("conv2d 1×1 E→E outer, per member", () => torch.cat(Enumerable.Range(0, batch).Select(i => F.conv2d(xo.narrow(0, i, 1), w2)).ToArray(), 0));
         return 0;
