@@ -9,7 +9,7 @@ namespace Ensemble.World.Tests;
 
 /// <summary>
 /// Simulated days per second (float64, 2 threads) at 64×128 T42 and 128×256 T85: a benchmark, not a test of speed;
-/// gated by ENSEMBLE_WORLD_BENCH=1, it writes docs/world/benchmark-<threads>thread.txt (numbers copied into docs/benchmarks.md).
+/// gated by ENSEMBLE_WORLD_BENCH=1, it writes docs/world/benchmark-Nthread.txt (N = threads) (numbers copied into docs/benchmarks.md).
 /// </summary>
 public sealed class WorldBenchmark(ITestOutputHelper output)
 {
