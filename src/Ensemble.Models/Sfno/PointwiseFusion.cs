@@ -76,19 +76,20 @@ public static class PointwiseFusion
     {
         using var scope = torch.NewDisposeScope();
         long c = x.shape[0], p = x.shape[1];
-        var means = new List<(Tensor Mean, Tensor M2, long N)>();
-        for (long s = 0; s < p; s += chunk)
+        var means = new (Tensor Mean, Tensor M2, long N)[(p + chunk - 1) / chunk];
+        // Chunks shared among the workers of a parallel forward at batch 1; combined below in chunk order.
+        SfnoWorkers.ForRanges(p, chunk, chunk, (s, n) =>
         {
-            long n = Math.Min(chunk, p - s);
             var t = x.narrow(1, s, n);
             var mean = t.mean([1], keepdim: true);
             var d = t - mean;
             var m2 = torch.linalg.vector_norm(d, 2, [1]).to(ScalarType.Float64).pow_(2);
-            means.Add((mean.squeeze(1).to(ScalarType.Float64), m2, n));
-        }
+            means[s / chunk] = (mean.squeeze(1).to(ScalarType.Float64).DetachFromDisposeScope(), m2.DetachFromDisposeScope(), n);
+        });
+        foreach (var m in means) { scope.Attach(m.Mean); scope.Attach(m.M2); }
         Tensor total;
         Tensor sumSq;
-        if (means.Count == 1) { total = means[0].Mean; sumSq = means[0].M2; }
+        if (means.Length == 1) { total = means[0].Mean; sumSq = means[0].M2; }
         else
         {
             total = torch.zeros(c, dtype: ScalarType.Float64);
@@ -136,10 +137,9 @@ public static class PointwiseFusion
             var rb = residual[b].view(e, p);
             var ob = output[b].view(e, p);
             var a0 = norm0 is null ? default : NormAffine(zb, chunk, norm0);
-            for (long s = 0; s < p; s += tile)
+            // Tiles shared among the workers of a parallel forward at batch 1 (one range otherwise).
+            SfnoWorkers.ForRanges(p, tile, tile, (s, n) =>
             {
-                using var tileScope = torch.NewDisposeScope();
-                long n = Math.Min(tile, p - s);
                 var zt = zb.narrow(1, s, n);
                 var ot = ob.narrow(1, s, n);
                 Tensor t;
@@ -163,17 +163,15 @@ public static class PointwiseFusion
                 }
                 else ot.copy_(t);
                 if (norm1 is null) ot.addmm_(wskip, rb.narrow(1, s, n), 1, 1);
-            }
+            });
             if (norm1 is null) continue;
             var a1 = NormAffine(ob, chunk, norm1);
-            for (long s = 0; s < p; s += chunk)
+            SfnoWorkers.ForRanges(p, tile, chunk, (s, n) =>
             {
-                using var chunkScope = torch.NewDisposeScope();
-                long n = Math.Min(chunk, p - s);
                 var ot = ob.narrow(1, s, n);
                 ot.sub_(a1.Mean).mul_(a1.Scale).add_(a1.Shift);
                 ot.addmm_(wskip, rb.narrow(1, s, n), 1, 1);
-            }
+            });
         }
         return output.MoveToOuterDisposeScope();
     }
@@ -202,10 +200,8 @@ public static class PointwiseFusion
             var xb = x[b].view(cin, p);
             var ob = output[b].view(cout, p);
             var sb = skipInput?[b].view(skipInput.shape[1], p);
-            for (long s = 0; s < p; s += tile)
+            SfnoWorkers.ForRanges(p, tile, tile, (s, n) =>
             {
-                using var tileScope = torch.NewDisposeScope();
-                long n = Math.Min(tile, p - s);
                 var xt = xb.narrow(1, s, n);
                 var ot = ob.narrow(1, s, n);
                 var h = b1 is null ? torch.mm(w1, xt) : torch.addmm(b1, w1, xt, 1, 1);
@@ -217,7 +213,7 @@ public static class PointwiseFusion
                     ot.addmm_(w2, h, 1, 1);
                 }
                 if (sb is not null) ot.addmm_(wskip!, sb.narrow(1, s, n), 1, 1);
-            }
+            });
         }
         return output.MoveToOuterDisposeScope();
     }

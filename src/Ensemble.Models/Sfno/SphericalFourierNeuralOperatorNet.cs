@@ -130,6 +130,38 @@ public sealed class SphericalFourierNeuralOperatorNet : nn.Module<Tensor, Tensor
     public Tensor Forward(Tensor x, Action<string, Tensor>? tap)
     {
         CheckInput(x);
+        int workers = tap is null ? SfnoWorkers.For(x) : 1;
+        if (workers <= 1) return ForwardChunks(x, tap);
+        using var section = SfnoWorkers.Enter(workers);
+        return ForwardOnWorkers(x, workers);
+    }
+
+    /// <summary>
+    /// Inference on CPU with W ≥ 2 workers (<see cref="SfnoWorkers"/>): at batch ≥ 2 the members in W contiguous groups,
+    /// each group's forward on its own worker with one libtorch thread; at batch 1 the member's pointwise tiles are
+    /// shared out by the layers themselves. A member's result does not depend on the grouping (members never interact,
+    /// each group runs the one-thread path).
+    /// </summary>
+    Tensor ForwardOnWorkers(Tensor x, int workers)
+    {
+        long batch = x.shape[0];
+        if (batch == 1) return ForwardChunks(x, null);
+        var groups = SfnoWorkers.Ranges(batch, 1, workers);
+        var outputs = new Tensor?[groups.Length];
+        try
+        {
+            SfnoWorkers.Run(groups.Length, g =>
+                outputs[g] = ForwardChunks(x.narrow(0, groups[g].Start, groups[g].Length), null).DetachFromDisposeScope());
+            return torch.cat(outputs!, 0);
+        }
+        finally
+        {
+            foreach (var t in outputs) t?.Dispose();
+        }
+    }
+
+    Tensor ForwardChunks(Tensor x, Action<string, Tensor>? tap)
+    {
         long batch = x.shape[0];
         long chunk = tap is null ? ChunkFor(x) : batch;
         if (batch <= chunk) return ForwardBatch(x, tap);

@@ -1,0 +1,130 @@
+using Ensemble.Data.Npy;
+using Ensemble.Models.Sfno;
+using Ensemble.TestSupport;
+using TorchSharp;
+using Xunit;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace Ensemble.Models.Tests;
+
+[CollectionDefinition("torch thread count", DisableParallelization = true)]
+public class TorchThreadCountCollection;
+
+/// <summary>
+/// The CPU inference forward on 2 threads runs on 2 workers (members in groups at batch ≥ 2, tiles shared at batch 1):
+/// it must match makani and the forward without workers, and a member's result must not depend on the grouping.
+/// </summary>
+[Collection("torch thread count")]
+public class SfnoWorkersTests(ITestOutputHelper output)
+{
+    static T WithThreads<T>(int threads, Func<T> body)
+    {
+        int before = torch.get_num_threads();
+        torch.set_num_threads(threads);
+        try { return body(); }
+        finally { torch.set_num_threads(before); }
+    }
+
+    static Tensor Forward(SphericalFourierNeuralOperatorNet net, Tensor x, bool workers)
+    {
+        bool before = SfnoWorkers.Enabled;
+        SfnoWorkers.Enabled = workers;
+        try { return net.forward(x); }
+        finally { SfnoWorkers.Enabled = before; }
+    }
+
+    [SkippableTheory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void FixtureForwardOnWorkersMatchesMakani(int threads)
+    {
+        string dir = Shared.Require("fixtures/sfno_small");
+        using var net = new SphericalFourierNeuralOperatorNet(TestTensors.SmallConfig(dir));
+        var sd = TestTensors.ReadNpzTensors(Path.Combine(dir, "state_dict.npz"));
+        net.LoadStateDict(sd, "state_dict.npz");
+        foreach (var t in sd.Values) t.Dispose();
+        net.eval();
+        using var x = NpyFile.Read(Path.Combine(dir, "input.npy")).ToTensor();
+        using var expected = NpyFile.Read(Path.Combine(dir, "output.npy")).ToTensor();
+        Assert.True(x.shape[0] >= 2, "the fixture batch must have several members to exercise the member groups");
+        using var inference = torch.inference_mode();
+        WithThreads(threads, () =>
+        {
+            using var batch = Forward(net, x, workers: true);
+            double rel = TestTensors.RelativeError(batch, expected);
+            output.WriteLine($"{threads} thread(s), batch {x.shape[0]}: relative error {rel:E3}");
+            Assert.True(rel <= 1e-5, $"batch forward relative error {rel:E3} > 1e-5");
+            Assert.Equal(threads, torch.get_num_threads());                 // the section restores the thread count
+            for (long m = 0; m < x.shape[0]; m++)                              // batch 1: tiles shared among the workers
+            {
+                using var one = Forward(net, x.narrow(0, m, 1), workers: true);
+                using var want = expected.narrow(0, m, 1);
+                double r = TestTensors.RelativeError(one, want);
+                output.WriteLine($"  member {m} alone: relative error {r:E3}");
+                Assert.True(r <= 1e-5, $"member {m} relative error {r:E3} > 1e-5");
+            }
+            using var without = Forward(net, x, workers: false);
+            double ab = TestTensors.RelativeError(batch, without);
+            output.WriteLine($"  workers vs intra-op threads: relative difference {ab:E3}");
+            Assert.True(ab <= 1e-5, $"workers differ from the forward without workers by {ab:E3}");
+            return 0;
+        });
+    }
+
+    [Fact]
+    public void BatchOnWorkersEqualsPerMemberForwards()
+    {
+        // 91×180 points with a 32-channel MLP hidden layer: 4 tiles on the outer grid, so batch 1 shares them among the workers.
+        var config = new SfnoConfig
+        {
+            ImgShapeX = 91, ImgShapeY = 180, ScaleFactor = 2, NInChannels = 3, NOutChannels = 3, EmbedDim = 16, NumLayers = 3,
+        };
+        using var net = new SphericalFourierNeuralOperatorNet(config, seed: 3);
+        net.eval();
+        using var inference = torch.inference_mode();
+        using var x = torch.randn([5, 3, 91, 180], generator: new Generator(7));
+        WithThreads(2, () =>
+        {
+            using var batch = Forward(net, x, workers: true);
+            using var without = Forward(net, x, workers: false);
+            double scale = batch.abs().max().item<float>();
+            Assert.True(scale > 0);
+            for (long m = 0; m < x.shape[0]; m++)
+            {
+                using var one = Forward(net, x.narrow(0, m, 1), workers: true);
+                using var slice = batch.narrow(0, m, 1);
+                double r = TestTensors.RelativeError(one, slice);
+                output.WriteLine($"member {m}: batch on workers vs alone {r:E3}");
+                Assert.True(r <= 1e-6, $"member {m}: batch forward on workers differs from its own forward by {r:E3}");
+            }
+            double ab = TestTensors.RelativeError(batch, without);
+            output.WriteLine($"workers vs intra-op threads: {ab:E3}");
+            Assert.True(ab <= 1e-5, $"workers differ from the forward without workers by {ab:E3}");
+            return 0;
+        });
+    }
+
+    [Fact]
+    public void TrainingAndOneThreadBypassTheWorkers()
+    {
+        var config = new SfnoConfig { ImgShapeX = 17, ImgShapeY = 32, ScaleFactor = 2, NInChannels = 2, NOutChannels = 2, EmbedDim = 4, NumLayers = 2 };
+        using var net = new SphericalFourierNeuralOperatorNet(config, seed: 1);
+        using var x = torch.randn([3, 2, 17, 32], generator: new Generator(2));
+        WithThreads(2, () =>
+        {
+            using var y = net.forward(x);                                      // gradient recorded: module path
+            Assert.True(y.requires_grad);
+            Assert.Equal(2, torch.get_num_threads());
+            return 0;
+        });
+        using var inference = torch.inference_mode();
+        WithThreads(1, () =>
+        {
+            using var on = Forward(net, x, workers: true);
+            using var off = Forward(net, x, workers: false);
+            Assert.Equal(0f, (on - off).abs().max().item<float>());          // the unchanged one-thread path, bit for bit
+            return 0;
+        });
+    }
+}
