@@ -109,7 +109,7 @@ public sealed class StochasticStirring : IDisposable
             while (Index < k)
             {
                 using var xm = MemberInnovations(Index + 1);
-                var nm = (R * _state! + Math.Sqrt(1 - R * R) * xm).detach();
+                var nm = (_state!.mul(Scalars.Of(R)) + xm.mul(Scalars.Of(Math.Sqrt(1 - R * R)))).detach();
                 _state!.Dispose();
                 _state = nm;
                 Index++;
@@ -119,7 +119,7 @@ public sealed class StochasticStirring : IDisposable
         if (k == Index + 1 && _state is not null)
         {
             using var xi = Innovation(k);
-            var next = (R * _state + Math.Sqrt(1 - R * R) * xi).detach();
+            var next = (_state.mul(Scalars.Of(R)) + xi.mul(Scalars.Of(Math.Sqrt(1 - R * R)))).detach();
             _state.Dispose();
             _state = next;
             Index = k;

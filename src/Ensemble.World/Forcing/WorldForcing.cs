@@ -1,3 +1,4 @@
+using Ensemble.Core;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -63,10 +64,10 @@ public sealed class WorldForcing : IDisposable
     {
         using var scope = torch.NewDisposeScope();
         double rel = 1.0 / (_p.RelaxationDays * 86400.0);
-        var phi = (uspec.select(-3, 0) - _phiEq) * (-rel);
+        var phi = (uspec.select(-3, 0) - _phiEq).mul(Scalars.Of(-rel));   // cached scalars: see Ensemble.Core.Scalars
         var vort = uspec.select(-3, 1) * -_drag;
         if (_p.JetRelaxationDays > 0)
-            vort = vort - (uspec.select(-3, 1) * _zonal - _zonalVortEq) * (1.0 / (_p.JetRelaxationDays * 86400.0));
+            vort = vort - (uspec.select(-3, 1) * _zonal - _zonalVortEq).mul(Scalars.Of(1.0 / (_p.JetRelaxationDays * 86400.0)));
         if (_p.StirringAmplitude > 0) vort = vort + Stirring.Current;
         var div = uspec.select(-3, 2) * -_drag;
         return torch.stack([phi, vort, div], -3).MoveToOuterDisposeScope();

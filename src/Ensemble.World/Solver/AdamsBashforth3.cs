@@ -1,3 +1,4 @@
+using Ensemble.Core;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -49,7 +50,7 @@ public sealed class AdamsBashforth3 : IDisposable
         {
             Replace(_iold, f);
         }
-        var next = uspec + _solver.Dt * ((23.0 / 12.0) * _slots[_inew]! - (16.0 / 12.0) * _slots[_inow]! + (5.0 / 12.0) * _slots[_iold]!);
+        var next = uspec + (_slots[_inew]!.mul(Scalars.Of(23.0 / 12.0)) - _slots[_inow]!.mul(Scalars.Of(16.0 / 12.0)) + _slots[_iold]!.mul(Scalars.Of(5.0 / 12.0))).mul(Scalars.Of(_solver.Dt));   // cached scalars: see Scalars
         var vd = next.narrow(-3, 1, 2);
         vd.copy_(_solver.HyperDiff * vd);
         _inew = (_inew + 2) % 3;

@@ -122,7 +122,7 @@ public sealed class ShallowWaterSolver : IDisposable
     public Tensor GetUV(Tensor vrtdiv)
     {
         using var scope = torch.NewDisposeScope();
-        return _ivsht.forward(InvLap * vrtdiv / Planet.Radius).MoveToOuterDisposeScope();
+        return _ivsht.forward((InvLap * vrtdiv).div(Scalars.Of(Planet.Radius))).MoveToOuterDisposeScope();
     }
 
     /// <summary>Zeroes all m &gt; l (the reference's `torch.tril` on the last two axes).</summary>
@@ -142,13 +142,13 @@ public sealed class ShallowWaterSolver : IDisposable
         var fluxes = VrtDivSpec(torch.stack([uv * (vort + Coriolis), uv * phi], -4));
         var tmpspec = fluxes.select(-4, 0);
         var dDiv = tmpspec.select(-3, 0);
-        var dVort = -1 * tmpspec.select(-3, 1);
+        var dVort = tmpspec.select(-3, 1).neg();
 
-        var dPhi = -1 * fluxes.select(-4, 1).select(-3, 1);
+        var dPhi = fluxes.select(-4, 1).select(-3, 1).neg();
 
         var u = uv.select(-3, 0);
         var v = uv.select(-3, 1);
-        var bern = Grid2Spec(phi.squeeze(-3) + 0.5 * (u.pow(2) + v.pow(2)));
+        var bern = Grid2Spec(phi.squeeze(-3) + (u.square() + v.square()).mul(Scalars.Of(0.5)));   // cached scalars: see Scalars
         dDiv = dDiv - Lap * bern;
         return torch.stack([dPhi, dVort, dDiv], -3).MoveToOuterDisposeScope();
     }
