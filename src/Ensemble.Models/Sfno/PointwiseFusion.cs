@@ -77,16 +77,25 @@ public static class PointwiseFusion
         using var scope = torch.NewDisposeScope();
         long c = x.shape[0], p = x.shape[1];
         var means = new (Tensor Mean, Tensor M2, long N)[(p + chunk - 1) / chunk];
-        // Chunks shared among the workers of a parallel forward at batch 1; combined below in chunk order.
-        SfnoWorkers.ForRanges(p, chunk, chunk, (s, n) =>
+        // Per chunk, the channels are shared among the workers of a parallel forward at batch 1 (each row's
+        // reductions are the same whoever computes them); the chunks are combined below in order.
+        var shares = SfnoWorkers.Ranges(c, 1, SfnoWorkers.Width);
+        for (long s = 0, i = 0; s < p; s += chunk, i++)
         {
-            var t = x.narrow(1, s, n);
-            var mean = t.mean([1], keepdim: true);
-            var d = t - mean;
-            var m2 = torch.linalg.vector_norm(d, 2, [1]).to(ScalarType.Float64).pow_(2);
-            means[s / chunk] = (mean.squeeze(1).to(ScalarType.Float64).DetachFromDisposeScope(), m2.DetachFromDisposeScope(), n);
-        });
-        foreach (var m in means) { scope.Attach(m.Mean); scope.Attach(m.M2); }
+            long n = Math.Min(chunk, p - s);
+            var mean64 = torch.empty(c, dtype: ScalarType.Float64);
+            var m2 = torch.empty(c, dtype: ScalarType.Float64);
+            SfnoWorkers.Run(shares.Length, k =>
+            {
+                var (c0, cn) = shares[k];
+                var t = x.narrow(0, c0, cn).narrow(1, s, n);
+                var mean = t.mean([1], keepdim: true);
+                var d = t - mean;
+                m2.narrow(0, c0, cn).copy_(torch.linalg.vector_norm(d, 2, [1]).to(ScalarType.Float64).pow_(2));
+                mean64.narrow(0, c0, cn).copy_(mean.squeeze(1));
+            });
+            means[i] = (mean64, m2, n);
+        }
         Tensor total;
         Tensor sumSq;
         if (means.Length == 1) { total = means[0].Mean; sumSq = means[0].M2; }
