@@ -80,8 +80,6 @@ public sealed class SpectralConv : nn.Module<Tensor, (Tensor Output, Tensor Resi
     (Tensor Output, Tensor Residual) DegreeMajor(Tensor x, ScalarType paramType)
     {
         var inputType = x.dtype;
-        if (x.shape[0] == 1 && SfnoWorkers.Width > 1 && x.shape[1] >= 2 * SfnoWorkers.Width)
-            return SplitChannels(x, paramType);
         using var scope = torch.NewDisposeScope();
         var xf = x.to(paramType);
         long b = xf.shape[0], e = xf.shape[1];
@@ -92,41 +90,6 @@ public sealed class SpectralConv : nn.Module<Tensor, (Tensor Output, Tensor Resi
         long o = w.shape[2];
         var zs = DegreeGroups(xs.view(lmax, mmax, b, e), w, b, o);
         var y = _p.Inverse.InverseDegreeMajor(zs, [b, o]).to(inputType);
-        return (y.MoveToOuterDisposeScope(), residual.MoveToOuterDisposeScope());
-    }
-
-    /// <summary>
-    /// <see cref="DegreeMajor"/> for one member on the workers of a parallel forward (<see cref="SfnoWorkers"/>):
-    /// first each worker transforms a share of the input channels (and, when the block changes grid, synthesises
-    /// their residual), then each mixes all input channels into a share of the output channels and synthesises those.
-    /// </summary>
-    (Tensor Output, Tensor Residual) SplitChannels(Tensor x, ScalarType paramType)
-    {
-        var inputType = x.dtype;
-        using var scope = torch.NewDisposeScope();
-        var xf = x.to(paramType);
-        long e = xf.shape[1];
-        int lmax = _p.Forward.LMax, mmax = _p.Forward.MMax;
-        var w = _p.Weight.permute(2, 0, 1);                                          // [lmax, E_in, E_out]
-        long o = w.shape[2];
-        var xs = torch.empty([lmax, mmax, e], dtype: _p.Weight.dtype);
-        var residual = _scaleResidual ? torch.empty([1, e, _p.Inverse.NLat, _p.Inverse.NLon], dtype: inputType) : x.alias();
-        var inputs = SfnoWorkers.Ranges(e, 1, SfnoWorkers.Width);
-        SfnoWorkers.Run(inputs.Length, k =>
-        {
-            var (c0, c) = inputs[k];
-            var part = _p.Forward.ForwardDegreeMajor(xf.narrow(1, c0, c));          // [lmax, mmax, c]
-            xs.narrow(2, c0, c).copy_(part);
-            if (_scaleResidual) residual.narrow(1, c0, c).copy_(_p.Inverse.InverseDegreeMajor(part, [1, c]));
-        });
-        var y = torch.empty([1, o, _p.Inverse.NLat, _p.Inverse.NLon], dtype: inputType);
-        var outputs = SfnoWorkers.Ranges(o, 1, SfnoWorkers.Width);
-        SfnoWorkers.Run(outputs.Length, k =>
-        {
-            var (o0, n) = outputs[k];
-            var zs = DegreeGroups(xs.view(lmax, mmax, 1, e), w.narrow(2, o0, n), 1, n);
-            y.narrow(1, o0, n).copy_(_p.Inverse.InverseDegreeMajor(zs, [1, n]));
-        });
         return (y.MoveToOuterDisposeScope(), residual.MoveToOuterDisposeScope());
     }
 }
