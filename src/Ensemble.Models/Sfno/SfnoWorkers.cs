@@ -36,19 +36,21 @@ public static class SfnoWorkers
     /// Enters a parallel forward with <paramref name="workers"/> workers: libtorch runs single-threaded (its thread
     /// count is a process global plus each thread's OpenMP/MKL setting) until the returned section is disposed.
     /// </summary>
-    internal static Section Enter(int workers)
+    /// <param name="threads">The caller's intra-op thread count, restored when the section ends.</param>
+    /// <param name="workers">How many workers may split the steps inside (1: the caller runs the one-thread path alone).</param>
+    internal static Section Enter(int threads, int workers)
     {
         torch.set_num_threads(1);
         t_width = workers;
-        return new Section(workers);
+        return new Section(threads);
     }
 
-    internal readonly struct Section(int workers) : IDisposable
+    internal readonly struct Section(int threads) : IDisposable
     {
         public void Dispose()
         {
             t_width = 0;
-            torch.set_num_threads(workers);
+            torch.set_num_threads(threads);
         }
     }
 

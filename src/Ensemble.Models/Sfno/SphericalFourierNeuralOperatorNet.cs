@@ -132,14 +132,24 @@ public sealed class SphericalFourierNeuralOperatorNet : nn.Module<Tensor, Tensor
         CheckInput(x);
         int workers = tap is null ? SfnoWorkers.For(x) : 1;
         if (workers <= 1) return ForwardChunks(x, tap);
-        using var section = SfnoWorkers.Enter(workers);
+        // One member with small fields: sharing its tiles costs more than it saves (measured, (b) at batch 1:
+        // 41–45 ms shared vs 37 ms on one thread), so the caller runs the one-thread path alone.
+        bool share = x.shape[0] > 1 || MemberActivationBytes() >= PointwiseFusion.LargeFieldBytes;
+        using var section = SfnoWorkers.Enter(workers, share ? workers : 1);
         return ForwardOnWorkers(x, workers);
+    }
+
+    /// <summary>Bytes of one member's widest activation on the full grid.</summary>
+    long MemberActivationBytes()
+    {
+        long widest = new[] { Config.EmbedDim, Config.MlpHidden, Config.EncoderHidden, Config.DecoderHidden }.Max();
+        return widest * Config.ImgShapeX * Config.ImgShapeY * (Precision.ParamDType == ScalarType.Float64 ? 8 : 4);
     }
 
     /// <summary>
     /// Inference on CPU with W ≥ 2 workers (<see cref="SfnoWorkers"/>): at batch ≥ 2 the members in W contiguous groups,
-    /// each group's forward on its own worker with one libtorch thread; at batch 1 the member's pointwise tiles are
-    /// shared out by the layers themselves. A member's result does not depend on the grouping (members never interact,
+    /// each group's forward on its own worker with one libtorch thread; at batch 1 the member's pointwise tiles and
+    /// norm statistics are shared out by the layers themselves (fields ≥ <see cref="PointwiseFusion.LargeFieldBytes"/>). A member's result does not depend on the grouping (members never interact,
     /// each group runs the one-thread path).
     /// </summary>
     Tensor ForwardOnWorkers(Tensor x, int workers)
@@ -188,9 +198,7 @@ public sealed class SphericalFourierNeuralOperatorNet : nn.Module<Tensor, Tensor
     {
         if (MembersPerChunk is { } n) return Math.Max(1, n);
         if (x.device_type != DeviceType.CPU) return x.shape[0];
-        long widest = new[] { Config.EmbedDim, Config.MlpHidden, Config.EncoderHidden, Config.DecoderHidden }.Max();
-        long perMember = widest * Config.ImgShapeX * Config.ImgShapeY * (Precision.ParamDType == ScalarType.Float64 ? 8 : 4);
-        return Math.Max(1, ChunkBytes / perMember);
+        return Math.Max(1, ChunkBytes / MemberActivationBytes());
     }
 
     Tensor ForwardBatch(Tensor x, Action<string, Tensor>? tap)
