@@ -160,8 +160,15 @@ public sealed class SphericalFourierNeuralOperatorNet : nn.Module<Tensor, Tensor
         var outputs = new Tensor?[groups.Length];
         try
         {
+            // One member at a time inside a group: a member's result is then the one-thread forward of that member alone,
+            // whatever the batch and its grouping (batch-size-dependent kernels made grouped members round differently).
             SfnoWorkers.Run(groups.Length, g =>
-                outputs[g] = ForwardChunks(x.narrow(0, groups[g].Start, groups[g].Length), null).DetachFromDisposeScope());
+            {
+                var parts = new List<Tensor>();
+                for (long m = groups[g].Start; m < groups[g].Start + groups[g].Length; m++)
+                    parts.Add(ForwardBatch(x.narrow(0, m, 1), null));
+                outputs[g] = torch.cat(parts, 0).DetachFromDisposeScope();
+            });
             return torch.cat(outputs!, 0);
         }
         finally
