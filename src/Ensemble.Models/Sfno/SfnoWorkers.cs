@@ -17,11 +17,11 @@ namespace Ensemble.Models.Sfno;
 public static class SfnoWorkers
 {
     /// <summary>
-    /// Opt-in (the environment variable <c>ENSEMBLE_SFNO_WORKERS=1</c>, or set it): off by default because a member's
-    /// single-threaded result can depend on its group's size (batch-size-dependent kernels), which broke the bitwise
-    /// "a bred-vector pair recomputed alone equals its batch row" guarantee (BredVectorTests; 4.9e−4 after breeding).
+    /// On by default; <c>ENSEMBLE_SFNO_WORKERS=0</c> (or setting it false) gives the intra-op-thread forward for A/B.
+    /// Members run one at a time on each worker, so a member's result is its own one-thread forward whatever the batch
+    /// (grouped members used to round differently and broke BredVectorTests' bitwise "pair alone equals its batch row").
     /// </summary>
-    public static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("ENSEMBLE_SFNO_WORKERS") == "1";
+    public static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("ENSEMBLE_SFNO_WORKERS") != "0";
 
     // Workers available to the current thread: W on the caller inside a section, 1 elsewhere (and inside a job: no nesting).
     [ThreadStatic] static int t_width;

@@ -18,8 +18,8 @@ namespace Ensemble.Benchmarks.Models;
 /// <c>--wait-policy active|passive</c> (OMP_WAIT_POLICY of the case processes; passive: OpenMP threads sleep at
 /// barriers instead of spinning, which keeps 2 threads usable when another process holds a core);
 /// <c>--stages a|b BATCH [THREADS]</c> times the building blocks alone (<see cref="SfnoStageProfile"/>).
-/// With <c>ENSEMBLE_SFNO_WORKERS=1</c> in the environment and 2+ threads the forward runs on SfnoWorkers (the header says
-/// so; opt-in, see SfnoWorkers.Enabled); without it the intra-op-thread forward runs (<c>--profile</c> uses the activation tap, which always runs without workers).
+/// With 2+ threads the forward runs on SfnoWorkers (the header says so); <c>ENSEMBLE_SFNO_WORKERS=0</c> in the environment
+/// gives the intra-op-thread forward for A/B (<c>--profile</c> uses the activation tap, which always runs without workers).
 /// </summary>
 public static class SfnoBenchmark
 {
@@ -47,7 +47,7 @@ public static class SfnoBenchmark
         var opts = Options.Parse(args);
         torch.set_num_threads(opts.Threads);
         Console.WriteLine($"# SFNO inference benchmark: torch {torch.__version__}, threads {torch.get_num_threads()}, float32, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-        Console.WriteLine($"SFNO workers: {(Ensemble.Models.Sfno.SfnoWorkers.Enabled ? $"on ({opts.Threads} workers when threads >= 2)" : "off (intra-op threads; ENSEMBLE_SFNO_WORKERS=1 turns them on)")}");
+        Console.WriteLine($"SFNO workers: {(Ensemble.Models.Sfno.SfnoWorkers.Enabled ? $"on ({opts.Threads} workers when threads >= 2)" : "off (ENSEMBLE_SFNO_WORKERS=0: intra-op threads)")}");
         Console.WriteLine($"load average before: {LoadAverage()}; OMP_WAIT_POLICY of the cases: {opts.WaitPolicy ?? Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "libgomp default"}");
         double mm0 = MatmulGflops();
         Console.WriteLine($"float32 matmul 2048² ({opts.Threads} threads): {mm0:F1} GFLOP/s");
