@@ -49,12 +49,8 @@ public sealed class RealSHT : SphericalTransformModule
     public override Tensor forward(Tensor input)
     {
         var table = Table;
-        long[] lead = ShtShapes.Lead(input, nameof(RealSHT), NLat, NLon);
-        ShtShapes.CheckDType(input, table, complexInput: false, nameof(RealSHT));
-        long b = ShtShapes.Product(lead);
         using var scope = torch.NewDisposeScope();
-        var f = ShtShapes.RfftOrders(input.reshape(b, NLat, NLon), MMax);          // [B, nlat, mmax]
-        var xr = torch.view_as_real(f).permute(2, 1, 0, 3).reshape(MMax, NLat, 2 * b);
+        var (lead, b, xr) = Orders(input, table);
         var y = _plan.Analyse(table, xr);                                           // [mmax, 1, lmax, 2B]
         var c = y.view(MMax, LMax, b, 2).permute(2, 1, 0, 3).contiguous();
         return torch.view_as_complex(c).reshape([.. lead, LMax, MMax]).MoveToOuterDisposeScope();
@@ -69,14 +65,20 @@ public sealed class RealSHT : SphericalTransformModule
     public Tensor ForwardDegreeMajor(Tensor input)
     {
         var table = Table;
+        using var scope = torch.NewDisposeScope();
+        var (_, b, xr) = Orders(input, table);
+        var y = _plan.AnalyseDegreeMajor(table, xr);                                // [lmax, mmax, 2B]
+        return torch.view_as_complex(y.view(LMax, MMax, b, 2)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Checks the input and returns its leading dims, their product B and the Fourier orders as [mmax, nlat, 2B] real.</summary>
+    (long[] Lead, long B, Tensor Orders) Orders(Tensor input, Tensor table)
+    {
         long[] lead = ShtShapes.Lead(input, nameof(RealSHT), NLat, NLon);
         ShtShapes.CheckDType(input, table, complexInput: false, nameof(RealSHT));
         long b = ShtShapes.Product(lead);
-        using var scope = torch.NewDisposeScope();
         var f = ShtShapes.RfftOrders(input.reshape(b, NLat, NLon), MMax);          // [B, nlat, mmax]
-        var xr = torch.view_as_real(f).permute(2, 1, 0, 3).reshape(MMax, NLat, 2 * b);
-        var y = _plan.AnalyseDegreeMajor(table, xr);                                // [lmax, mmax, 2B]
-        return torch.view_as_complex(y.view(LMax, MMax, b, 2)).MoveToOuterDisposeScope();
+        return (lead, b, torch.view_as_real(f).permute(2, 1, 0, 3).reshape(MMax, NLat, 2 * b));
     }
 }
 
