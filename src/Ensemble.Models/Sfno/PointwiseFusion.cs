@@ -60,11 +60,14 @@ public static class PointwiseFusion
 
     static Tensor Matrix(Conv2d conv) => conv.weight!.view(conv.weight.shape[0], conv.weight.shape[1]);
 
-    /// <summary>Points per statistics chunk: about 4 MB of a C-channel field (fewer, larger reductions; still cache-resident).</summary>
+    /// <summary>
+    /// Points per statistics chunk: about 1 MB of a C-channel field (still few reductions per norm, and enough chunks on
+    /// the large grids for the workers of a shared batch-1 forward to split them).
+    /// </summary>
     static long StatChunkFor(long channels, long points, long tile, ScalarType dtype)
     {
         long bytes = dtype == ScalarType.Float64 ? 8 : 4;
-        return Math.Min(points, Math.Max(tile, (4L << 20) / (channels * bytes)));
+        return Math.Min(points, Math.Max(tile, (1L << 20) / (channels * bytes)));
     }
 
     /// <summary>
@@ -76,40 +79,27 @@ public static class PointwiseFusion
     {
         using var scope = torch.NewDisposeScope();
         long c = x.shape[0], p = x.shape[1];
-        var means = new (Tensor Mean, Tensor M2, long N)[(p + chunk - 1) / chunk];
-        // Per chunk, the channels are shared among the workers of a parallel forward at batch 1 (each row's
-        // reductions are the same whoever computes them); the chunks are combined below in order.
-        var shares = SfnoWorkers.Ranges(c, 1, SfnoWorkers.Width);
-        for (long s = 0, i = 0; s < p; s += chunk, i++)
+        int count = (int)((p + chunk - 1) / chunk);
+        var mean64 = torch.empty([count, c], dtype: ScalarType.Float64);
+        var m264 = torch.empty([count, c], dtype: ScalarType.Float64);
+        // Each chunk is a piece (the workers of a shared batch-1 forward split them); they are combined below in order.
+        SfnoWorkers.ForEach(count, null, i =>
         {
-            long n = Math.Min(chunk, p - s);
-            var mean64 = torch.empty(c, dtype: ScalarType.Float64);
-            var m2 = torch.empty(c, dtype: ScalarType.Float64);
-            SfnoWorkers.Run(shares.Length, k =>
-            {
-                var (c0, cn) = shares[k];
-                var t = x.narrow(0, c0, cn).narrow(1, s, n);
-                var mean = t.mean([1], keepdim: true);
-                var d = t - mean;
-                m2.narrow(0, c0, cn).copy_(torch.linalg.vector_norm(d, 2, [1]).to(ScalarType.Float64).pow_(2));
-                mean64.narrow(0, c0, cn).copy_(mean.squeeze(1));
-            });
-            means[i] = (mean64, m2, n);
-        }
-        Tensor total;
-        Tensor sumSq;
-        if (means.Length == 1) { total = means[0].Mean; sumSq = means[0].M2; }
+            long s = i * chunk, n = Math.Min(chunk, p - s);
+            var t = x.narrow(1, s, n);
+            var mean = t.mean([1], keepdim: true);
+            var d = t - mean;
+            m264[i].copy_(torch.linalg.vector_norm(d, 2, [1]).to(ScalarType.Float64).pow_(2));
+            mean64[i].copy_(mean.squeeze(1));
+        });
+        Tensor total, sumSq;
+        if (count == 1) { total = mean64[0]; sumSq = m264[0]; }
         else
         {
-            total = torch.zeros(c, dtype: ScalarType.Float64);
-            foreach (var m in means) total.add_(m.Mean, alpha: (double)m.N / p);
-            sumSq = torch.zeros(c, dtype: ScalarType.Float64);
-            foreach (var m in means)
-            {
-                sumSq.add_(m.M2);
-                var dm = m.Mean - total;
-                sumSq.addcmul_(dm, dm, value: m.N);
-            }
+            var n = torch.tensor(Enumerable.Range(0, count).Select(i => (double)Math.Min(chunk, p - i * chunk)).ToArray()).unsqueeze(1);
+            total = (mean64 * n).sum([0L]) / p;
+            var dm = mean64 - total;
+            sumSq = m264.sum([0L]) + (dm * dm * n).sum([0L]);
         }
         var rstd = (sumSq / p + norm.eps).rsqrt_();
         var scale = norm.weight is { } g ? rstd * g.to(ScalarType.Float64) : rstd;
@@ -146,8 +136,8 @@ public static class PointwiseFusion
             var rb = residual[b].view(e, p);
             var ob = output[b].view(e, p);
             var a0 = norm0 is null ? default : NormAffine(zb, chunk, norm0);
-            // Tiles shared among the workers of a parallel forward at batch 1 (one range otherwise).
-            SfnoWorkers.ForRanges(p, tile, tile, (s, n) =>
+            // Each tile is a piece (shared among the workers of a parallel forward at batch 1).
+            SfnoWorkers.ForSteps(p, tile, (s, n) =>
             {
                 var zt = zb.narrow(1, s, n);
                 var ot = ob.narrow(1, s, n);
@@ -175,7 +165,7 @@ public static class PointwiseFusion
             });
             if (norm1 is null) continue;
             var a1 = NormAffine(ob, chunk, norm1);
-            SfnoWorkers.ForRanges(p, tile, chunk, (s, n) =>
+            SfnoWorkers.ForSteps(p, chunk, (s, n) =>
             {
                 var ot = ob.narrow(1, s, n);
                 ot.sub_(a1.Mean).mul_(a1.Scale).add_(a1.Shift);
@@ -209,7 +199,7 @@ public static class PointwiseFusion
             var xb = x[b].view(cin, p);
             var ob = output[b].view(cout, p);
             var sb = skipInput?[b].view(skipInput.shape[1], p);
-            SfnoWorkers.ForRanges(p, tile, tile, (s, n) =>
+            SfnoWorkers.ForSteps(p, tile, (s, n) =>
             {
                 var xt = xb.narrow(1, s, n);
                 var ot = ob.narrow(1, s, n);

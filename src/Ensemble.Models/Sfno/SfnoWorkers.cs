@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
+using Ensemble.Spherical;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -8,11 +9,14 @@ namespace Ensemble.Models.Sfno;
 /// <summary>
 /// Coarse-grained CPU parallelism for SFNO inference: instead of libtorch's intra-op threads (every one of the
 /// forward's ≈ 1,000 small ops is its own OpenMP region, and most are memory-bound or small gemms that barely scale),
-/// W .NET worker threads each run whole pieces of work with single-threaded libtorch ops: member groups at batch ≥ 2,
-/// shares of the spatial tiles (and spectral work) of one member at batch 1. W is the intra-op thread count the caller
-/// set (<c>torch.set_num_threads</c>); during the forward that count is 1 for the whole process and restored afterwards.
-/// Only on CPU, without autograd, and with W ≥ 2: otherwise (one thread, CUDA, training) the forward is unchanged.
-/// Measured: docs/benchmarks.md, SFNO inference.
+/// W .NET worker threads run whole pieces of work with single-threaded libtorch ops: the members at batch ≥ 2 (one
+/// member's forward per piece), and at batch 1 the pieces of one member's forward (spatial tiles, norm-statistics
+/// chunks, Fourier row chunks, Legendre order blocks, degree groups). Pieces are cut by shape alone, never by the number
+/// of threads, and the threads take them dynamically (largest first), so a late or preempted thread costs nothing but
+/// its share, and a piece is the same operation whoever runs it: the result equals the one-thread forward bit for bit.
+/// W is the intra-op thread count the caller set (<c>torch.set_num_threads</c>); during the forward that count is 1 for
+/// the whole process and restored afterwards. Only on CPU, without autograd, and with W ≥ 2: otherwise (one thread,
+/// CUDA, training) the forward is unchanged. Measured: docs/benchmarks.md, SFNO inference.
 /// </summary>
 public static class SfnoWorkers
 {
@@ -22,6 +26,10 @@ public static class SfnoWorkers
     /// (grouped members used to round differently and broke BredVectorTests' bitwise "pair alone equals its batch row").
     /// </summary>
     public static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("ENSEMBLE_SFNO_WORKERS") != "0";
+
+    /// <summary>How many times pieces have been handed to the workers since the process started (a benchmark diagnostic).</summary>
+    public static long Handoffs => Interlocked.Read(ref s_handoffs);
+    static long s_handoffs;
 
     // Workers available to the current thread: W on the caller inside a section, 1 elsewhere (and inside a job: no nesting).
     [ThreadStatic] static int t_width;
@@ -46,91 +54,113 @@ public static class SfnoWorkers
     {
         torch.set_num_threads(1);
         t_width = workers;
-        return new Section(threads);
+        if (workers > 1) Interlocked.Increment(ref s_spinning);
+        return new Section(threads, workers > 1);
     }
 
-    internal readonly struct Section(int threads) : IDisposable
+    internal readonly struct Section(int threads, bool spinning) : IDisposable
     {
         public void Dispose()
         {
             t_width = 0;
+            if (spinning) Interlocked.Decrement(ref s_spinning);
             torch.set_num_threads(threads);
         }
     }
 
-    /// <summary>
-    /// Runs <paramref name="body"/>(0 … count − 1) concurrently: job 0 on the calling thread, the others on the pool;
-    /// each job in its own dispose scope, with the caller's grad mode (inference mode or no_grad) and one libtorch
-    /// thread. Returns when all have finished; the first exception (by job index) is rethrown.
-    /// </summary>
-    internal static void Run(int count, Action<int> body)
-    {
-        if (count <= 1)
-        {
-            body(0);
-            return;
-        }
-        bool inference = torch.is_inference_mode_enabled();
-        var errors = new Exception?[count];
-        using var done = new CountdownEvent(count - 1);
-        EnsurePool(count - 1);
-        for (int k = 1; k < count; k++)
-        {
-            int job = k;
-            Queue.Add(() =>
-            {
-                try { RunJob(inference, () => body(job)); }
-                catch (Exception e) { errors[job] = e; }
-                finally { done.Signal(); }
-            });
-        }
-        int width = t_width;
-        t_width = 1;
-        try
-        {
-            using var scope = torch.NewDisposeScope();
-            body(0);
-        }
-        catch (Exception e) { errors[0] = e; }
-        finally { t_width = width; }
-        done.Wait();
-        if (errors.FirstOrDefault(e => e is not null) is { } first) ExceptionDispatchInfo.Capture(first).Throw();
-    }
+    // Open sections whose pieces are handed out: while there is one, idle workers and a waiting caller spin instead of
+    // sleeping (a shared batch-1 forward hands out ≈ 40–50 sets of pieces of a few ms; waking a sleeping thread each
+    // time cost ≈ 0.2 ms, measured with `-- sfno --batch1 a`).
+    static int s_spinning;
 
     /// <summary>
-    /// Visits [0, n) in steps of at most <paramref name="step"/>, shared among the <see cref="Width"/> workers as
-    /// contiguous ranges of whole <paramref name="unit"/>s; each step in its own dispose scope. With one worker the
-    /// steps are exactly those of a plain loop.
+    /// Runs <paramref name="body"/>(i) once for every i in [0, <paramref name="count"/>), each in its own dispose scope,
+    /// with the caller's grad mode (inference mode or no_grad) and one libtorch thread. Outside a section (or with one
+    /// piece) in index order on the calling thread; inside one, the caller and W − 1 workers take the pieces one by one,
+    /// in descending <paramref name="cost"/> (index order without one). Returns when all have finished; the first
+    /// exception (by piece index) is rethrown.
     /// </summary>
-    internal static void ForRanges(long n, long unit, long step, Action<long, long> body)
+    internal static void ForEach(int count, Func<int, double>? cost, Action<int> body)
     {
-        var ranges = Ranges(n, unit, Width);
-        Run(ranges.Length, k =>
+        int width = Width;
+        if (width <= 1 || count <= 1)
         {
-            var (start, length) = ranges[k];
-            for (long s = start; s < start + length; s += step)
+            for (int i = 0; i < count; i++)
             {
                 using var scope = torch.NewDisposeScope();
-                body(s, Math.Min(step, start + length - s));
+                body(i);
             }
+            return;
+        }
+        Interlocked.Increment(ref s_handoffs);
+        int[]? order = cost is null ? null : Enumerable.Range(0, count).OrderByDescending(cost).ToArray();
+        var pieces = new Pieces(count, order, body);
+        bool inference = torch.is_inference_mode_enabled();
+        int helpers = Math.Min(width, count) - 1;
+        EnsurePool(helpers);
+        for (int k = 0; k < helpers; k++) Post(() => RunJob(inference, pieces.Drain));
+        t_width = 1;
+        try { pieces.Drain(); }
+        finally { t_width = width; }
+        pieces.Wait();
+        pieces.Rethrow();
+    }
+
+    /// <summary>A <see cref="PieceRunner"/> for the spectral transforms (see <see cref="ForEach"/>).</summary>
+    internal static void SpectralPieces(int count, Func<int, double> cost, Action<int> body) => ForEach(count, cost, body);
+
+    /// <summary>
+    /// Visits [0, n) in steps of at most <paramref name="step"/> (the steps of a plain loop), each step a piece for
+    /// <see cref="ForEach"/>.
+    /// </summary>
+    internal static void ForSteps(long n, long step, Action<long, long> body)
+    {
+        int count = (int)((n + step - 1) / step);
+        ForEach(count, null, k =>
+        {
+            long s = k * step;
+            body(s, Math.Min(step, n - s));
         });
     }
 
-    /// <summary>Splits [0, n) into <paramref name="parts"/> contiguous ranges of whole units (sizes differ by at most one unit).</summary>
-    internal static (long Start, long Length)[] Ranges(long n, long unit, int parts)
+    /// <summary>One set of pieces: a shared cursor the threads advance, and a count of finished pieces the caller waits for.</summary>
+    sealed class Pieces(int count, int[]? order, Action<int> body)
     {
-        long units = (n + unit - 1) / unit;
-        parts = (int)Math.Max(1, Math.Min(parts, units));
-        var ranges = new (long, long)[parts];
-        long start = 0;
-        for (int k = 0; k < parts; k++)
+        int _next = -1, _finished;
+        readonly ManualResetEventSlim _all = new(false);
+        readonly ConcurrentBag<(int Piece, Exception Error)> _errors = [];
+
+        // A worker that arrives after the last piece was taken finds nothing and leaves; nobody waits for it.
+        public void Drain()
         {
-            long take = units / parts + (k < units % parts ? 1 : 0);
-            long end = Math.Min(n, start + take * unit);
-            ranges[k] = (start, end - start);
-            start = end;
+            int i;
+            while ((i = Interlocked.Increment(ref _next)) < count)
+            {
+                int piece = order?[i] ?? i;
+                try
+                {
+                    using var scope = torch.NewDisposeScope();
+                    body(piece);
+                }
+                catch (Exception e) { _errors.Add((piece, e)); }
+                finally
+                {
+                    if (Interlocked.Increment(ref _finished) == count) _all.Set();
+                }
+            }
         }
-        return ranges;
+
+        public void Wait()
+        {
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _finished) < count && Volatile.Read(ref s_spinning) > 0) spin.SpinOnce(sleep1Threshold: -1);
+            _all.Wait();
+        }
+
+        public void Rethrow()
+        {
+            if (!_errors.IsEmpty) ExceptionDispatchInfo.Capture(_errors.OrderBy(e => e.Piece).First().Error).Throw();
+        }
     }
 
     static void RunJob(bool inference, Action body)
@@ -143,7 +173,29 @@ public static class SfnoWorkers
         body();
     }
 
-    static readonly BlockingCollection<Action> Queue = new();
+    static void Post(Action job)
+    {
+        Jobs.Enqueue(job);
+        Available.Release();
+    }
+
+    // One semaphore count per queued job; a worker takes a count, then a job (spinning for it during a section).
+    static Action Take()
+    {
+        bool got = Available.Wait(0);
+        var spin = new SpinWait();
+        while (!got && Volatile.Read(ref s_spinning) > 0)
+        {
+            spin.SpinOnce(sleep1Threshold: -1);
+            got = Available.Wait(0);
+        }
+        if (!got) Available.Wait();
+        if (!Jobs.TryDequeue(out var job)) throw new InvalidOperationException("SFNO worker queue out of step with its semaphore");
+        return job;
+    }
+
+    static readonly ConcurrentQueue<Action> Jobs = new();
+    static readonly SemaphoreSlim Available = new(0);
     static readonly object PoolLock = new();
     static int s_threads;
 
@@ -157,7 +209,12 @@ public static class SfnoWorkers
             {
                 var thread = new Thread(() =>
                 {
-                    foreach (var job in Queue.GetConsumingEnumerable()) job();
+                    while (true)
+                    {
+                        var job = Take();
+                        try { job(); }
+                        catch (Exception e) { Environment.FailFast("SFNO worker job escaped its error handling", e); }
+                    }
                 })
                 { IsBackground = true, Name = $"sfno-worker-{s_threads}" };
                 thread.Start();

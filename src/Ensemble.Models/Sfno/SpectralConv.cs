@@ -50,46 +50,50 @@ public sealed class SpectralConv : nn.Module<Tensor, (Tensor Output, Tensor Resi
 
     /// <summary>
     /// zs[l, m, b, o] = Σ_i xs[l, m, b, i] · w[l, i, o] for m ≤ l (the coefficients with m &gt; l are zero): degrees in
-    /// groups, each one bmm over its degrees on the orders m ≤ its last degree (skips most of the zero triangle).
+    /// groups, each one bmm over its degrees (at lmax ≥ 64 only on the orders m ≤ its last degree, which skips most of
+    /// the zero triangle). The groups are pieces for <paramref name="run"/>; their number depends on lmax only.
     /// </summary>
-    static Tensor DegreeGroups(Tensor xs, Tensor w, long b, long o)
+    static Tensor DegreeGroups(Tensor xs, Tensor w, long b, long o, PieceRunner run)
     {
         long lmax = xs.shape[0], mmax = xs.shape[1], e = xs.shape[3];
-        // Measured (docs/benchmarks.md): 8 groups 15 % faster than the dense bmm at lmax 90; at lmax 45 the dense
-        // bmm wins (the zero fill and copies cost more than the skipped corner).
-        int groups = lmax >= 64 ? 8 : 1;
-        if (groups == 1) return torch.bmm(xs.view(lmax, mmax * b, e), w).view(lmax, mmax, b * o);
-        var zs = torch.zeros([lmax, mmax, b * o], dtype: xs.dtype);
+        // Measured (docs/benchmarks.md): 8 triangle-trimmed groups 15 % faster than the dense bmm at lmax 90; at lmax 45
+        // the trimming costs more than the skipped corner saves, so the groups there are plain halves of the dense bmm.
+        bool trim = lmax >= 64;
+        int groups = trim ? 8 : (int)Math.Min(2, lmax);
+        var zs = torch.empty([lmax, mmax, b * o], dtype: xs.dtype);
         long size = (lmax + groups - 1) / groups;
-        for (long l0 = 0; l0 < lmax; l0 += size)
+        int count = (int)((lmax + size - 1) / size);
+        run(count, g => Math.Min(size, lmax - g * size) * (trim ? Math.Min(mmax, (g + 1) * size) : mmax), g =>
         {
-            using var scope = torch.NewDisposeScope();
-            long n = Math.Min(size, lmax - l0);
-            long rows = Math.Min(mmax, l0 + n);                                      // orders m ≤ last degree of the group
+            long l0 = g * size, n = Math.Min(size, lmax - l0);
+            long rows = trim ? Math.Min(mmax, l0 + n) : mmax;                        // orders m ≤ last degree of the group
+            var slot = zs.narrow(0, l0, n);
+            if (rows < mmax) slot.narrow(1, rows, mmax - rows).fill_(0);
             var xg = xs.narrow(0, l0, n).narrow(1, 0, rows).reshape(n, rows * b, e);
-            var yg = torch.bmm(xg, w.narrow(0, l0, n));
-            zs.narrow(0, l0, n).narrow(1, 0, rows).copy_(yg.view(n, rows, b * o));
-        }
+            slot.narrow(1, 0, rows).copy_(torch.bmm(xg, w.narrow(0, l0, n)).view(n, rows, b * o));
+        });
         return zs;
     }
 
     /// <summary>
     /// dhconv on degree-major coefficients [l, m, (b, i)]: the per-degree channel mixing is one complex bmm over l,
-    /// and neither transform reorders its coefficients (the einsum form needs three reordering copies).
+    /// and neither transform reorders its coefficients (the einsum form needs three reordering copies). The transforms'
+    /// and the mixing's pieces go to the SFNO workers when a member's forward is shared among them (<see cref="SfnoWorkers"/>).
     /// </summary>
     (Tensor Output, Tensor Residual) DegreeMajor(Tensor x, ScalarType paramType)
     {
         var inputType = x.dtype;
         using var scope = torch.NewDisposeScope();
+        PieceRunner run = SfnoWorkers.SpectralPieces;
         var xf = x.to(paramType);
         long b = xf.shape[0], e = xf.shape[1];
         int lmax = _p.Forward.LMax, mmax = _p.Forward.MMax;
-        var xs = _p.Forward.ForwardDegreeMajor(xf);                                  // [lmax, mmax, B·E] complex
-        var residual = _scaleResidual ? _p.Inverse.InverseDegreeMajor(xs, [b, e]).to(inputType) : x.alias();
+        var xs = _p.Forward.ForwardDegreeMajor(xf, run);                             // [lmax, mmax, B·E] complex
+        var residual = _scaleResidual ? _p.Inverse.InverseDegreeMajor(xs, [b, e], run).to(inputType) : x.alias();
         var w = _p.Weight.permute(2, 0, 1);                                          // [lmax, E_in, E_out]
         long o = w.shape[2];
-        var zs = DegreeGroups(xs.view(lmax, mmax, b, e), w, b, o);
-        var y = _p.Inverse.InverseDegreeMajor(zs, [b, o]).to(inputType);
+        var zs = DegreeGroups(xs.view(lmax, mmax, b, e), w, b, o, run);
+        var y = _p.Inverse.InverseDegreeMajor(zs, [b, o], run).to(inputType);
         return (y.MoveToOuterDisposeScope(), residual.MoveToOuterDisposeScope());
     }
 }

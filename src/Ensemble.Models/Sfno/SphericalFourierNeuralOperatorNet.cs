@@ -132,12 +132,15 @@ public sealed class SphericalFourierNeuralOperatorNet : nn.Module<Tensor, Tensor
         CheckInput(x);
         int workers = tap is null ? SfnoWorkers.For(x) : 1;
         if (workers <= 1) return ForwardChunks(x, tap);
-        // One member with small fields: sharing its tiles costs more than it saves (measured, (b) at batch 1:
-        // 41–45 ms shared vs 37 ms on one thread), so the caller runs the one-thread path alone.
-        bool share = x.shape[0] > 1 || MemberActivationBytes() >= PointwiseFusion.LargeFieldBytes;
+        // One member with tiny fields (the test and smoke models): handing out its pieces costs more than it saves, so
+        // the caller runs the one-thread path alone. From (b)'s size up it pays (measured with `-- sfno --batch1`).
+        bool share = x.shape[0] > 1 || MemberActivationBytes() >= ShareBytes;
         using var section = SfnoWorkers.Enter(workers, share ? workers : 1);
         return ForwardOnWorkers(x, workers);
     }
+
+    /// <summary>At batch 1 the member's forward is shared among the workers when its widest activation has this many bytes.</summary>
+    public const long ShareBytes = 1L << 20;
 
     /// <summary>Bytes of one member's widest activation on the full grid.</summary>
     long MemberActivationBytes()
@@ -147,28 +150,20 @@ public sealed class SphericalFourierNeuralOperatorNet : nn.Module<Tensor, Tensor
     }
 
     /// <summary>
-    /// Inference on CPU with W ≥ 2 workers (<see cref="SfnoWorkers"/>): at batch ≥ 2 the members in W contiguous groups,
-    /// each group's forward on its own worker with one libtorch thread; at batch 1 the member's pointwise tiles and
-    /// norm statistics are shared out by the layers themselves (fields ≥ <see cref="PointwiseFusion.LargeFieldBytes"/>). A member's result does not depend on the grouping (members never interact,
-    /// each group runs the one-thread path).
+    /// Inference on CPU with W ≥ 2 workers (<see cref="SfnoWorkers"/>): at batch ≥ 2 one member's one-thread forward per
+    /// piece; at batch 1 the layers hand out the pieces of the member's forward themselves. Either way a member's result
+    /// is its one-thread forward bit for bit.
     /// </summary>
     Tensor ForwardOnWorkers(Tensor x, int workers)
     {
         long batch = x.shape[0];
         if (batch == 1) return ForwardChunks(x, null);
-        var groups = SfnoWorkers.Ranges(batch, 1, workers);
-        var outputs = new Tensor?[groups.Length];
+        var outputs = new Tensor?[batch];
         try
         {
-            // One member at a time inside a group: a member's result is then the one-thread forward of that member alone,
-            // whatever the batch and its grouping (batch-size-dependent kernels made grouped members round differently).
-            SfnoWorkers.Run(groups.Length, g =>
-            {
-                var parts = new List<Tensor>();
-                for (long m = groups[g].Start; m < groups[g].Start + groups[g].Length; m++)
-                    parts.Add(ForwardBatch(x.narrow(0, m, 1), null));
-                outputs[g] = torch.cat(parts, 0).DetachFromDisposeScope();
-            });
+            // One member per piece: a member's result is then the one-thread forward of that member alone, whatever the
+            // batch (batch-size-dependent kernels made members forwarded together round differently).
+            SfnoWorkers.ForEach((int)batch, null, m => outputs[m] = ForwardBatch(x.narrow(0, m, 1), null).DetachFromDisposeScope());
             return torch.cat(outputs!, 0);
         }
         finally

@@ -50,7 +50,7 @@ public sealed class RealSHT : SphericalTransformModule
     {
         var table = Table;
         using var scope = torch.NewDisposeScope();
-        var (lead, b, xr) = Orders(input, table);
+        var (lead, b, xr) = Orders(input, table, PieceRunners.Sequential);
         var y = _plan.Analyse(table, xr);                                           // [mmax, 1, lmax, 2B]
         var c = y.view(MMax, LMax, b, 2).permute(2, 1, 0, 3).contiguous();
         return torch.view_as_complex(c).reshape([.. lead, LMax, MMax]).MoveToOuterDisposeScope();
@@ -60,25 +60,41 @@ public sealed class RealSHT : SphericalTransformModule
     /// The same coefficients in degree-major order: f[..., nlat, nlon] real → c[lmax, mmax, B] complex with
     /// B = the product of the leading dimensions (row-major), i.e. c[l, m, b] = forward(f)[b, l, m]. Saves the
     /// reordering copy when the next step works per degree (SFNO's dhconv: one bmm over l);
-    /// <see cref="InverseRealSHT.InverseDegreeMajor"/> takes this layout back.
+    /// <see cref="InverseRealSHT.InverseDegreeMajor"/> takes this layout back. The Fourier row chunks and the Legendre
+    /// order blocks are handed to <paramref name="run"/> (default: in order on this thread).
     /// </summary>
-    public Tensor ForwardDegreeMajor(Tensor input)
+    public Tensor ForwardDegreeMajor(Tensor input, PieceRunner? run = null)
     {
         var table = Table;
+        run ??= PieceRunners.Sequential;
         using var scope = torch.NewDisposeScope();
-        var (_, b, xr) = Orders(input, table);
-        var y = _plan.AnalyseDegreeMajor(table, xr);                                // [lmax, mmax, 2B]
+        var (_, b, xr) = Orders(input, table, run);
+        var y = _plan.AnalyseDegreeMajor(table, xr, run);                           // [lmax, mmax, 2B]
         return torch.view_as_complex(y.view(LMax, MMax, b, 2)).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Checks the input and returns its leading dims, their product B and the Fourier orders as [mmax, nlat, 2B] real.</summary>
-    (long[] Lead, long B, Tensor Orders) Orders(Tensor input, Tensor table)
+    /// <summary>
+    /// Checks the input and returns its leading dims, their product B and the Fourier orders as [mmax, nlat, 2B] real
+    /// (rfft in row chunks, <see cref="ShtShapes.FourierChunks"/>, each reordered straight into its columns).
+    /// </summary>
+    (long[] Lead, long B, Tensor Orders) Orders(Tensor input, Tensor table, PieceRunner run)
     {
         long[] lead = ShtShapes.Lead(input, nameof(RealSHT), NLat, NLon);
         ShtShapes.CheckDType(input, table, complexInput: false, nameof(RealSHT));
         long b = ShtShapes.Product(lead);
-        var f = ShtShapes.RfftOrders(input.reshape(b, NLat, NLon), MMax);          // [B, nlat, mmax]
-        return (lead, b, torch.view_as_real(f).permute(2, 1, 0, 3).reshape(MMax, NLat, 2 * b));
+        var x = input.reshape(b, NLat, NLon);
+        var orders = torch.empty([MMax, NLat, 2 * b], dtype: input.dtype, device: input.device);
+        int nf = Math.Min(NLon / 2 + 1, MMax);
+        if (nf < MMax) orders.narrow(0, nf, MMax - nf).fill_(0);
+        var chunks = ShtShapes.FourierChunks(b, NLat, NLon);
+        run(chunks.Length, k => chunks[k].Length, k =>
+        {
+            var (s, n) = chunks[k];
+            var f = torch.fft.rfft(x.narrow(0, s, n), dim: -1, norm: FFTNormType.Forward);  // [n, nlat, nlon/2 + 1]
+            orders.narrow(2, 2 * s, 2 * n).view(MMax, NLat, n, 2).narrow(0, 0, nf)
+                .copy_(torch.view_as_real(f.narrow(-1, 0, nf)).permute(2, 1, 0, 3));
+        });
+        return (lead, b, orders);
     }
 }
 
@@ -129,8 +145,11 @@ public sealed class InverseRealSHT : SphericalTransformModule
     /// The inverse of degree-major coefficients c[lmax, mmax, B] complex (the layout of
     /// <see cref="RealSHT.ForwardDegreeMajor"/>; B = the product of <paramref name="lead"/>) → f[..lead, nlat, nlon].
     /// </summary>
-    public Tensor InverseDegreeMajor(Tensor coefficients, long[] lead)
+    /// <remarks>The Legendre order blocks and the Fourier row chunks are handed to <paramref name="run"/> (default: in
+    /// order on this thread).</remarks>
+    public Tensor InverseDegreeMajor(Tensor coefficients, long[] lead, PieceRunner? run = null)
     {
+        run ??= PieceRunners.Sequential;
         var table = Table;
         long b = ShtShapes.Product(lead);
         if (coefficients.dim() != 3 || coefficients.shape[0] != LMax || coefficients.shape[1] != MMax || coefficients.shape[2] != b)
@@ -138,9 +157,16 @@ public sealed class InverseRealSHT : SphericalTransformModule
         ShtShapes.CheckDType(coefficients, table, complexInput: true, nameof(InverseRealSHT));
         using var scope = torch.NewDisposeScope();
         var cr = torch.view_as_real(coefficients).view(LMax, MMax, 2 * b);
-        var g = _plan.SynthesiseDegreeMajor(table, cr);                              // [mmax, 1, nlat, 2B]
+        var g = _plan.SynthesiseDegreeMajor(table, cr, run);                         // [mmax, 1, nlat, 2B]
         var gr = g.view(MMax, NLat, b, 2).permute(2, 1, 0, 3);                       // [B, nlat, mmax, 2]
-        var f = ShtShapes.IrfftOrders(gr, MMax, NLon);
+        var chunks = ShtShapes.FourierChunks(b, NLat, NLon);
+        if (chunks.Length == 1) return ShtShapes.IrfftOrders(gr, MMax, NLon).reshape([.. lead, NLat, NLon]).MoveToOuterDisposeScope();
+        var f = torch.empty([b, NLat, NLon], dtype: g.dtype, device: g.device);
+        run(chunks.Length, k => chunks[k].Length, k =>
+        {
+            var (s, n) = chunks[k];
+            f.narrow(0, s, n).copy_(ShtShapes.IrfftOrders(gr.narrow(0, s, n), MMax, NLon));
+        });
         return f.reshape([.. lead, NLat, NLon]).MoveToOuterDisposeScope();
     }
 }

@@ -40,6 +40,17 @@ internal static class ShtShapes
 
     public static long Product(long[] dims) => dims.Aggregate(1L, (a, b) => a * b);
 
+    /// <summary>
+    /// Row chunks of a Fourier step over B fields of nlat × nlon: 4 (at most B) when the fields hold at least
+    /// <see cref="FourierChunkFloats"/> values, else 1. Depends on the shape only, so a chunk's FFT is the same
+    /// operation on one thread or shared among workers.
+    /// </summary>
+    public static (long Start, long Length)[] FourierChunks(long b, long nlat, long nlon) =>
+        PieceRunners.Split(b, b * nlat * nlon >= FourierChunkFloats ? 4 : 1);
+
+    /// <summary>Fields smaller than this (1 MB of float32) are transformed in one call.</summary>
+    public const long FourierChunkFloats = 1L << 18;
+
     /// <summary>rfft over the last axis (norm "forward"), truncated or zero-padded to mmax orders.</summary>
     public static Tensor RfftOrders(Tensor x, int mmax)
     {

@@ -123,39 +123,45 @@ internal sealed class TriangularLegendre
     /// <summary>
     /// Scalar analysis (D = 1) with the result in degree-major order: out[l, m, n] = Σ_k T[m, l, k] · x[m, k, n];
     /// x is [mmax, nlat, N], result [lmax, mmax, N]. Each block's product is copied into its strided slot, so the
-    /// order costs no extra pass (a per-degree channel mixing then runs as one bmm over l).
+    /// order costs no extra pass (a per-degree channel mixing then runs as one bmm over l). The blocks are the pieces
+    /// given to <paramref name="run"/>; each also zeroes its own l &lt; m corner.
     /// </summary>
-    public Tensor AnalyseDegreeMajor(Tensor table, Tensor x)
+    public Tensor AnalyseDegreeMajor(Tensor table, Tensor x, PieceRunner run)
     {
         if (Stack != 1) throw new InvalidOperationException("degree-major analysis is for scalar transforms");
         long n = x.shape[2];
-        var result = torch.zeros([LMax, MMax, n], dtype: x.dtype, device: x.device);
-        foreach (var b in Blocks)
+        var result = torch.empty([LMax, MMax, n], dtype: x.dtype, device: x.device);
+        if (ActiveOrders < MMax) result.narrow(1, ActiveOrders, MMax - ActiveOrders).fill_(0);
+        run(Blocks.Count, i => (double)Blocks[i].Count * Blocks[i].L, i =>
         {
-            using var scope = torch.NewDisposeScope();
+            var b = Blocks[i];
+            var slot = result.narrow(1, b.M0, b.Count);
+            if (b.M0 > 0) slot.narrow(0, 0, b.M0).fill_(0);
             var tb = table.narrow(0, b.Offset, (long)b.Count * b.L * NLat).view(b.Count, b.L, NLat);
-            var xb = x.narrow(0, b.M0, b.Count);
-            var y = torch.bmm(tb, xb);                                                // [count, L, N]
-            result.narrow(1, b.M0, b.Count).narrow(0, b.M0, b.L).copy_(y.permute(1, 0, 2));
-        }
+            var y = torch.bmm(tb, x.narrow(0, b.M0, b.Count));                       // [count, L, N]
+            slot.narrow(0, b.M0, b.L).copy_(y.permute(1, 0, 2));
+        });
         return result;
     }
 
-    /// <summary>Scalar synthesis (D = 1) from degree-major coefficients c [lmax, mmax, N]; result [mmax, 1, nlat, N].</summary>
-    public Tensor SynthesiseDegreeMajor(Tensor table, Tensor c)
+    /// <summary>
+    /// Scalar synthesis (D = 1) from degree-major coefficients c [lmax, mmax, N]; result [mmax, 1, nlat, N]. The
+    /// blocks are the pieces given to <paramref name="run"/>.
+    /// </summary>
+    public Tensor SynthesiseDegreeMajor(Tensor table, Tensor c, PieceRunner run)
     {
         if (Stack != 1) throw new InvalidOperationException("degree-major synthesis is for scalar transforms");
         long n = c.shape[2];
-        var result = torch.zeros([MMax, 1, NLat, n], dtype: c.dtype, device: c.device);
-        foreach (var b in Blocks)
+        var result = torch.empty([MMax, 1, NLat, n], dtype: c.dtype, device: c.device);
+        if (ActiveOrders < MMax) result.narrow(0, ActiveOrders, MMax - ActiveOrders).fill_(0);
+        run(Blocks.Count, i => (double)Blocks[i].Count * Blocks[i].L, i =>
         {
-            using var scope = torch.NewDisposeScope();
+            var b = Blocks[i];
             var tb = table.narrow(0, b.Offset, (long)b.Count * b.L * NLat).view(b.Count, NLat, b.L);
             // The block's contiguous copy (needed anyway for the BLAS path) also reorders it to [m, l, N].
             var cb = c.narrow(1, b.M0, b.Count).narrow(0, b.M0, b.L).permute(1, 0, 2).contiguous();
-            var y = torch.bmm(tb, cb).view(b.Count, 1, NLat, n);
-            result.narrow(0, b.M0, b.Count).copy_(y);
-        }
+            result.narrow(0, b.M0, b.Count).copy_(torch.bmm(tb, cb).view(b.Count, 1, NLat, n));
+        });
         return result;
     }
 
