@@ -17,7 +17,8 @@ namespace Ensemble.Benchmarks.Models;
 /// <c>--threads N</c> (default 2; 1 gives CPU times that time-slicing on a busy machine does not inflate);
 /// <c>--wait-policy active|passive</c> (OMP_WAIT_POLICY of the case processes; passive: OpenMP threads sleep at
 /// barriers instead of spinning, which keeps 2 threads usable when another process holds a core);
-/// <c>--stages a|b BATCH [THREADS]</c> times the building blocks alone (<see cref="SfnoStageProfile"/>).
+/// <c>--stages a|b BATCH [THREADS]</c> times the building blocks alone (<see cref="SfnoStageProfile"/>);
+/// <c>--batch1 a|b [REPS]</c> compares one member's one-thread and shared forwards (<see cref="SfnoBatchOne"/>).
 /// With 2+ threads the forward runs on SfnoWorkers (the header says so); <c>ENSEMBLE_SFNO_WORKERS=0</c> in the environment
 /// gives the intra-op-thread forward for A/B (<c>--profile</c> uses the activation tap, which always runs without workers).
 /// </summary>
@@ -41,6 +42,8 @@ public static class SfnoBenchmark
     public static int Run(string[] args)
     {
         if (args.Length > 0 && args[0] == "--child") return Child(args[1..]);
+        if (args.Length > 1 && args[0] == "--batch1")
+            return SfnoBatchOne.Run(Cases.Single(c => c.Key == args[1]).Config, args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 15);
         if (args.Length > 2 && args[0] == "--stages")
             return SfnoStageProfile.Run(Cases.Single(c => c.Key == args[1]).Config, int.Parse(args[2], CultureInfo.InvariantCulture),
                 args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 2);
@@ -48,6 +51,7 @@ public static class SfnoBenchmark
         torch.set_num_threads(opts.Threads);
         Console.WriteLine($"# SFNO inference benchmark: torch {torch.__version__}, threads {torch.get_num_threads()}, float32, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         Console.WriteLine($"SFNO workers: {(Ensemble.Models.Sfno.SfnoWorkers.Enabled ? $"on ({opts.Threads} workers when threads >= 2)" : "off (ENSEMBLE_SFNO_WORKERS=0: intra-op threads)")}");
+        Console.WriteLine($"malloc tuning (one arena, 32 MB mmap threshold, 1 GB trim threshold): {(Ensemble.Core.NativeHeap.Tuned ? "on" : "off (ENSEMBLE_MALLOC_TUNING=0 or not glibc)")}");
         Console.WriteLine($"load average before: {LoadAverage()}; OMP_WAIT_POLICY of the cases: {opts.WaitPolicy ?? Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "libgomp default"}");
         double mm0 = MatmulGflops();
         Console.WriteLine($"float32 matmul 2048² ({opts.Threads} threads): {mm0:F1} GFLOP/s");

@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using Ensemble.Models.Sfno;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Ensemble.Benchmarks.Models;
+
+/// <summary>
+/// A/B of one member's forward (`-- sfno --batch1 a|b [REPS]`): the one-thread forward and the forward shared among
+/// 2 workers, interleaved in one process so that both see the same machine; wall and process CPU per forward (min and
+/// median) and the hand-offs to the workers per shared forward.
+/// </summary>
+public static class SfnoBatchOne
+{
+    public static int Run(SfnoConfig c, int reps)
+    {
+        using var inference = torch.inference_mode();
+        using var net = new SphericalFourierNeuralOperatorNet(c, ScalarType.Float32, seed: 1);
+        net.eval();
+        using var x = torch.randn([1, c.ModelInputChannels, c.ImgShapeX, c.ImgShapeY], generator: new Generator(2));
+        var modes = new (string Name, int Threads)[] { ("one thread", 1), ("shared, 2 workers", 2) };
+        var wall = modes.Select(_ => new List<double>()).ToArray();
+        var cpu = modes.Select(_ => new List<double>()).ToArray();
+        long handoffs = 0;
+        using var self = Process.GetCurrentProcess();
+        for (int r = -1; r < reps; r++)
+            for (int k = 0; k < modes.Length; k++)
+            {
+                torch.set_num_threads(modes[k].Threads);
+                long h0 = SfnoWorkers.Handoffs;
+                self.Refresh();
+                var c0 = self.TotalProcessorTime;
+                var sw = Stopwatch.StartNew();
+                using (net.forward(x)) { }
+                double ms = sw.Elapsed.TotalMilliseconds;
+                self.Refresh();
+                if (r < 0) continue;                                                   // warm-up
+                wall[k].Add(ms);
+                cpu[k].Add((self.TotalProcessorTime - c0).TotalMilliseconds);
+                if (k == 1) handoffs = SfnoWorkers.Handoffs - h0;
+            }
+        Console.WriteLine($"batch 1, {c.ImgShapeX}×{c.ImgShapeY}, E {c.EmbedDim}: {reps} interleaved forwards per mode");
+        for (int k = 0; k < modes.Length; k++)
+            Console.WriteLine($"  {modes[k].Name,-18} wall min {wall[k].Min(),7:F1} median {Median(wall[k]),7:F1} ms   CPU min {cpu[k].Min(),7:F1} median {Median(cpu[k]),7:F1} ms");
+        Console.WriteLine($"  hand-offs per shared forward: {handoffs}");
+        return 0;
+    }
+
+    static double Median(List<double> v)
+    {
+        var s = v.OrderBy(t => t).ToList();
+        return s.Count % 2 == 1 ? s[s.Count / 2] : 0.5 * (s[s.Count / 2 - 1] + s[s.Count / 2]);
+    }
+}
