@@ -81,6 +81,7 @@ public class SfnoWorkersTests(ITestOutputHelper output)
     /// </summary>
     [Theory]
     [InlineData(181, 360, 24, 3, 2, true)]
+    [InlineData(91, 180, 16, 2, 2, true)]
     [InlineData(8, 16, 8, 1, 1, true)]
     public void BatchOnWorkersEqualsPerMemberForwards(int nlat, int nlon, int embed, int layers, int scale, bool bitwiseAcrossBatch)
     {
@@ -91,7 +92,7 @@ public class SfnoWorkersTests(ITestOutputHelper output)
         using var net = new SphericalFourierNeuralOperatorNet(config, seed: 3);
         net.eval();
         long hiddenBytes = (long)config.MlpHidden * nlat * nlon * 4;
-        output.WriteLine($"hidden activation {hiddenBytes / 1e6:F1} MB (batch 1 shares tiles from {PointwiseFusion.LargeFieldBytes / 1e6:F1} MB)");
+        output.WriteLine($"hidden activation {hiddenBytes / 1e6:F1} MB (batch 1 is shared among the workers from {SphericalFourierNeuralOperatorNet.ShareBytes / 1e6:F1} MB)");
         using var inference = torch.inference_mode();
         using var x = torch.randn([5, 3, nlat, nlon], generator: new Generator(7));
         var alone1 = WithThreads(1, () => Enumerable.Range(0, 5).Select(m => net.forward(x.narrow(0, m, 1))).ToArray());
@@ -116,6 +117,35 @@ public class SfnoWorkersTests(ITestOutputHelper output)
             return 0;
         });
         foreach (var t in alone1) t.Dispose();
+    }
+
+    [Fact]
+    public void PiecesRunOnceEachAndTheFirstFailureByIndexIsRethrown()
+    {
+        WithThreads(2, () =>
+        {
+            using var section = SfnoWorkers.Enter(2, 2);
+            var runs = new int[40];
+            var threads = new System.Collections.Concurrent.ConcurrentDictionary<int, bool>();
+            SfnoWorkers.ForEach(runs.Length, i => i, i =>
+            {
+                threads[Environment.CurrentManagedThreadId] = true;
+                Interlocked.Increment(ref runs[i]);
+                Thread.Sleep(1);                                                   // long enough for the worker to take some
+            });
+            Assert.All(runs, n => Assert.Equal(1, n));
+            Assert.Equal(2, threads.Count);
+            Array.Clear(runs);
+            var e = Assert.Throws<InvalidOperationException>(() => SfnoWorkers.ForEach(runs.Length, null, i =>
+            {
+                Interlocked.Increment(ref runs[i]);
+                if (i is 7 or 23) throw new InvalidOperationException($"piece {i}");
+            }));
+            Assert.Equal("piece 7", e.Message);
+            Assert.All(runs, n => Assert.Equal(1, n));                              // the others still ran
+            return 0;
+        });
+        Assert.Equal(1, SfnoWorkers.Width);                                         // the section is closed
     }
 
     [Fact]

@@ -48,6 +48,18 @@ public static class SfnoStageProfile
         Time("ISHT up of 2E channels at once", () => up.forward(xs2));
         Time("ISHT inner of 2E channels at once", () => inv.forward(xs2));
         Time("  irfft outer", () => torch.fft.irfft(torch.zeros([batch, e, h0, w0 / 2 + 1], dtype: ScalarType.ComplexFloat32), n: w0, dim: -1, norm: FFTNormType.Forward));
+        using (var cLast = torch.randn([batch * e * h0, w0 / 2 + 1], dtype: ScalarType.ComplexFloat32, generator: gen))
+        using (var cFirst = torch.randn([w0 / 2 + 1, batch * e * h0], dtype: ScalarType.ComplexFloat32, generator: gen))
+        using (var rLast = torch.randn([batch * e * h0, w0], generator: gen))
+        using (var rFirst = torch.randn([w0, batch * e * h0], generator: gen))
+        {
+            Time("  irfft rows contiguous (dim -1)", () => torch.fft.irfft(cLast, n: w0, dim: -1, norm: FFTNormType.Forward));
+            Time("  irfft rows strided (dim 0)", () => torch.fft.irfft(cFirst, n: w0, dim: 0, norm: FFTNormType.Forward));
+            Time("  rfft rows contiguous (dim -1)", () => torch.fft.rfft(rLast, dim: -1, norm: FFTNormType.Forward));
+            Time("  rfft rows strided (dim 0)", () => torch.fft.rfft(rFirst, dim: 0, norm: FFTNormType.Forward));
+            Time("  ifft c2c rows contiguous (dim -1)", () => torch.fft.ifft(torch.randn([batch * e * h0, w0], dtype: ScalarType.ComplexFloat32), dim: -1, norm: FFTNormType.Forward));
+            Time("  transpose copy [lon, rows] → [rows, lon]", () => rFirst.t().contiguous());
+        }
         Time("  Legendre synthesise outer", () => up.Plan.Synthesise(up.Table, torch.randn(mmax, lmax, 2L * batch * e)));
         foreach (var (nl, label) in new[] { (h0, "outer"), (h, "inner") })
             foreach (int nb in new[] { 1, 2, 4, 8, 16, 32 })
