@@ -24,9 +24,19 @@ public sealed record RegressionResult(IReadOnlyList<RegressionItem> Compared, IR
 /// ratio itself, so a baseline of exactly 1 still tolerates libtorch/BLAS noise). A NaN where the baseline is
 /// finite, and a baseline row missing from the new table, are regressions. Metrics without a sense (spread,
 /// efi, curves) are only compared when asked for explicitly, which is an error.
+/// <para>
+/// Rounding floor: a change is only a regression if it also exceeds <see cref="RoundingFraction"/> of its series' scale
+/// (the largest |value| of the same model, variable, metric and weighting over all leads), and an ssr is not compared
+/// where the rmse of the same row is at that level. At lead 0 an ensemble whose mean equals the analysis has an rmse
+/// of ≈ 1e−15 (float rounding), which any change of summation order moves by percents, and its ssr (spread / rmse) is
+/// then ≈ 1e7 and just as arbitrary: an exact CI gate (τ = 1e−6) flagged both whenever the model code changed its rounding.
+/// </para>
 /// </summary>
 public static class ScoreRegression
 {
+    /// <summary>Changes below this fraction of a series' largest |value| are float rounding, not skill.</summary>
+    public const double RoundingFraction = 1e-6;
+
     /// <summary>Default metrics checked when none are given.</summary>
     public static readonly string[] DefaultMetrics = ["crps", "rmse", "ssr"];
 
@@ -64,16 +74,34 @@ public static class ScoreRegression
             throw new EnsembleException($"regress: the baseline has no aggregated rows of {string.Join(", ", wanted)}");
         if (!basis.Any(b => now.ContainsKey(Key(b))))
             throw new EnsembleException($"regress: no overlapping rows (model, variable, lead, metric, weighting) between the new scores and the baseline for {string.Join(", ", wanted)}");
+        // Scale of each series (model, variable, metric, weighting) over its leads, from every aggregated baseline row.
+        var scale = baseline.Rows.Where(r => r.IsAggregate && double.IsFinite(r.Value))
+            .GroupBy(r => (r.Model, r.Variable, r.Metric, r.Weighting))
+            .ToDictionary(g => g.Key, g => g.Max(r => Math.Abs(r.Value)));
+        var rmse = baseline.Rows.Where(r => r.IsAggregate && r.Metric == "rmse")
+            .GroupBy(r => (r.Model, r.Variable, r.LeadTimeHours, r.Weighting)).ToDictionary(g => g.Key, g => g.First().Value);
+        double Floor(string model, string variable, string metric, string weighting) =>
+            RoundingFraction * scale.GetValueOrDefault((model, variable, metric, weighting));
         var compared = new List<RegressionItem>();
         foreach (var b in basis.OrderBy(r => r.Model, StringComparer.Ordinal).ThenBy(r => r.Variable, StringComparer.Ordinal).ThenBy(r => r.Metric, StringComparer.Ordinal).ThenBy(r => r.LeadTimeHours))
         {
             var sense = SenseOf(b.Metric)!.Value;
+            double slack = Math.Max(tolerance * Math.Abs(b.Value), Floor(b.Model, b.Variable, b.Metric, b.Weighting));
             double limit = sense switch
             {
-                MetricSense.LowerIsBetter => b.Value + tolerance * Math.Abs(b.Value),
-                MetricSense.HigherIsBetter => b.Value - tolerance * Math.Abs(b.Value),
+                MetricSense.LowerIsBetter => b.Value + slack,
+                MetricSense.HigherIsBetter => b.Value - slack,
                 _ => Math.Abs(b.Value - 1) + tolerance * Math.Abs(b.Value),
             };
+            if (sense == MetricSense.CloserToOneIsBetter
+                && rmse.TryGetValue((b.Model, b.Variable, b.LeadTimeHours, b.Weighting), out double e)
+                && Math.Abs(e) <= Floor(b.Model, b.Variable, "rmse", b.Weighting))
+            {
+                now.TryGetValue(Key(b), out var skipped);
+                compared.Add(new RegressionItem(b.Model, b.Variable, b.LeadTimeHours, b.Metric, b.Weighting, b.Value,
+                    skipped?.Value ?? double.NaN, limit, false, "not compared: rmse at rounding level"));
+                continue;
+            }
             if (!now.TryGetValue(Key(b), out var c))
             {
                 compared.Add(new RegressionItem(b.Model, b.Variable, b.LeadTimeHours, b.Metric, b.Weighting, b.Value, double.NaN, limit, true, "missing"));
