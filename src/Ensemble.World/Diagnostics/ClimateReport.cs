@@ -55,42 +55,32 @@ public static class ClimateReport
         using var _ = model;
         var solver = model.Solver;
         log?.Invoke($"spun up {config.SpinupDays} days");
-        model.Restart(model.StepIndex);
 
         var sw = Stopwatch.StartNew();
         int n = (int)Math.Round(days * 24 / config.OutputHours);
         int perDay = (int)Math.Round(24 / config.OutputHours);
         // start dates evenly spaced so that every twin run ends inside the run (the state is then a sample of the climate)
         double span = Math.Max(0, days - twinDays);
-        var startIndices = Enumerable.Range(0, twinStarts).Select(s => (int)Math.Round(s * span / twinStarts * 24 / config.OutputHours)).Distinct().ToList();
-        var starts = new List<(long Step, double Day, Tensor State, Tensor? Stirring)>();
+        var startIndices = Enumerable.Range(0, twinStarts).Select(s => (int)Math.Round(s * span / twinStarts * 24 / config.OutputHours)).ToHashSet();
         var eDays = new double[n];
         var e = new double[n];
         var daily = new List<Tensor>();   // [3, nlat, nlon]: z, u, vo
         var maxWind = new List<double>();
-        for (int i = 0; i < n; i++)
+        var starts = TwinExperiment.ClimateRun(model, state, n, startIndices.Contains, (i, st) =>
         {
-            cancel.ThrowIfCancellationRequested();
-            if (startIndices.Contains(i))
-                starts.Add((model.StepIndex, i * config.OutputHours / 24.0, state.clone(), model.StirringState?.clone()));
-            var next = model.Advance(state, config.StepsPerOutput);
-            state.Dispose();
-            state = next;
-            model.Restart(model.StepIndex);   // the truth run restarts AB3 at every output (docs/world.md)
             eDays[i] = (i + 1) * config.OutputHours / 24.0;
-            using var en = WorldDiagnostics.Energy(solver, state);
+            using var en = WorldDiagnostics.Energy(solver, st);
             e[i] = en.item<double>();
             if (!double.IsFinite(e[i])) throw new EnsembleException($"world run blew up at day {eDays[i]:F2}");
             if ((i + 1) % perDay == 0)
             {
                 using var scope = torch.NewDisposeScope();
-                var g = WorldChannels.ToGrid(solver, state);
+                var g = WorldChannels.ToGrid(solver, st);
                 daily.Add(torch.stack([g[0], g[1], g[3]]).MoveToOuterDisposeScope());
                 maxWind.Add(torch.sqrt(g[1].pow(2) + g[2].pow(2)).max().item<double>());
             }
             if ((i + 1) % (30 * perDay) == 0) log?.Invoke(string.Format(inv, "day {0:F0} energy {1:E4} ({2:F0} s)", eDays[i], e[i], sw.Elapsed.TotalSeconds));
-        }
-        state.Dispose();
+        }, cancel);
         double speed = days / sw.Elapsed.TotalSeconds;
         double m1 = e.Take(n / 2).Average(), m2 = e.Skip(n / 2).Average();
         double drift = Math.Abs(m2 - m1) / m1;
@@ -111,7 +101,8 @@ public static class ClimateReport
         var t90 = new List<double>();
         for (int s = 0; s < starts.Count; s++)
         {
-            var (step, day, st, stir) = starts[s];
+            var (step, output, st, stir) = starts[s];
+            double day = output * config.OutputHours / 24.0;
             model.Restart(step, stir);
             var twin = TwinExperiment.Run(model, st, twinAmplitude, Seeds.Derive(12345, s), twinDays);
             st.Dispose();
@@ -126,7 +117,7 @@ public static class ClimateReport
             lead.Select((_, i) => Math.Sqrt(twins.Average(t => t.ZRms[i] * t.ZRms[i]))).ToArray(),
             lead.Select((_, i) => Math.Sqrt(twins.Average(t => t.VoRms[i] * t.VoRms[i]))).ToArray(),
             Math.Sqrt(twins.Average(t => t.ControlDriftZ * t.ControlDriftZ)));
-        var result = new ClimateReportResult(eDays, e, m1, m2, drift, mean, twins, [.. starts.Select(x => x.Day)], cz, cv,
+        var result = new ClimateReportResult(eDays, e, m1, m2, drift, mean, twins, [.. starts.Select(x => x.Output * config.OutputHours / 24.0)], cz, cv,
             TwinExperiment.TimeToReach(mean, mean.ZRms, cz, 0.5), TwinExperiment.TimeToReach(mean, mean.ZRms, cz, 0.9), [.. t90],
             climate, speed);
         if (plotDirectory != null) WritePlots(result, plotDirectory, name);

@@ -57,40 +57,30 @@ public static class ErrorGrowthExperiment
         using var _ = model;
         var solver = model.Solver;
         log?.Invoke($"spun up {cfg.SpinupDays} d");
-        model.Restart(model.StepIndex);
 
         // climate run
         var sw = Stopwatch.StartNew();
         int n = (int)Math.Round(climateDays * 24 / cfg.OutputHours);
         int perWindow = Math.Max(1, (int)Math.Round(windowDays * 24 / cfg.OutputHours));
         int spacing = Math.Max(1, (int)Math.Round(startSpacingDays * 24 / cfg.OutputHours));
-        var restarts = new List<(long Step, Tensor State, Tensor? Stirring)>();
         Tensor? sum = null, sumSq = null;
         var windows = new List<double>();
         double windowSum = 0, maxWind = 0;
         int inWindow = 0;
-        for (int i = 0; i < n; i++)
+        var restarts = TwinExperiment.ClimateRun(model, state, n, i => i % spacing == 0 && i / spacing < starts, (i, st) =>
         {
-            cancel.ThrowIfCancellationRequested();
-            if (i % spacing == 0 && restarts.Count < starts)
-                restarts.Add((model.StepIndex, state.clone(), model.StirringState?.clone()));
-            var next = model.Advance(state, cfg.StepsPerOutput);
-            state.Dispose();
-            state = next;
-            model.Restart(model.StepIndex);
             using var scope = torch.NewDisposeScope();
-            var g = WorldChannels.ToGrid(solver, state);
+            var g = WorldChannels.ToGrid(solver, st);
             var zv = torch.stack([g[0], g[3]]);
             if (sum is null) { sum = zv.clone().MoveToOuterDisposeScope(); sumSq = zv.pow(2).MoveToOuterDisposeScope(); }
             else { sum.add_(zv); sumSq!.add_(zv.pow(2)); }
-            double e = WorldDiagnostics.Energy(solver, state).item<double>();
+            double e = WorldDiagnostics.Energy(solver, st).item<double>();
             if (!double.IsFinite(e)) throw new EnsembleException($"world blew up at climate day {(i + 1) * cfg.OutputHours / 24.0:F2}");
             maxWind = Math.Max(maxWind, torch.sqrt(g[1].pow(2) + g[2].pow(2)).max().item<double>());
             windowSum += e;
             if (++inWindow == perWindow) { windows.Add(windowSum / perWindow); windowSum = 0; inWindow = 0; }
-        }
+        }, cancel);
         double climateSeconds = sw.Elapsed.TotalSeconds;
-        state.Dispose();
         if (restarts.Count < starts) throw new EnsembleException($"error growth: {climateDays} d of climate hold only {restarts.Count} start dates {startSpacingDays} d apart");
         double sz, sv;
         using (var scope = torch.NewDisposeScope())
@@ -115,7 +105,7 @@ public static class ErrorGrowthExperiment
         long twinSteps = 0;
         for (int s = 0; s < restarts.Count; s++)
         {
-            var (step, st, stir) = restarts[s];
+            var (step, _, st, stir) = restarts[s];
             model.Restart(step, stir);
             var members = new MemberPerturbation[]
             {

@@ -25,6 +25,45 @@ public static class TwinExperiment
         return (model, next);
     }
 
+    /// <summary>A saved point of a climate run: the model clock, the state and the stirring (both owned by the caller).</summary>
+    public sealed record Restart(long Step, int Output, Tensor State, Tensor? Stirring);
+
+    /// <summary>
+    /// The climate run after a spin-up (<see cref="SpinUp"/>): <paramref name="outputs"/> output intervals from
+    /// <paramref name="state"/> (disposed), with AB3 restarted at every output as in the truth run (docs/world.md).
+    /// Before output i a restart is saved when <paramref name="save"/>(i); after it <paramref name="observe"/>(i, state)
+    /// sees the new state (borrowed). Returns the saved restarts in order.
+    /// </summary>
+    public static List<Restart> ClimateRun(WorldModel model, Tensor state, int outputs, Func<int, bool> save, Action<int, Tensor> observe,
+        CancellationToken cancel = default)
+    {
+        var restarts = new List<Restart>();
+        try
+        {
+            model.Restart(model.StepIndex);
+            for (int i = 0; i < outputs; i++)
+            {
+                cancel.ThrowIfCancellationRequested();
+                if (save(i)) restarts.Add(new Restart(model.StepIndex, i, state.clone(), model.StirringState?.clone()));
+                var next = model.Advance(state, model.Config.StepsPerOutput);
+                state.Dispose();
+                state = next;
+                model.Restart(model.StepIndex);
+                observe(i, state);
+            }
+            return restarts;
+        }
+        catch
+        {
+            foreach (var r in restarts) { r.State.Dispose(); r.Stirring?.Dispose(); }
+            throw;
+        }
+        finally
+        {
+            state.Dispose();
+        }
+    }
+
     /// <summary>Runs control and twin for <paramref name="days"/> days from <paramref name="state"/> at the model's clock, sampling every output interval.</summary>
     public static TwinErrorCurve Run(WorldModel model, Tensor state, double amplitude, long seed, double days)
     {
