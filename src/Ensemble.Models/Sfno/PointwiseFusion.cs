@@ -89,7 +89,7 @@ public static class PointwiseFusion
             var t = x.narrow(1, s, n);
             var mean = t.mean([1], keepdim: true);
             var d = t - mean;
-            m264[i].copy_(torch.linalg.vector_norm(d, 2, [1]).to(ScalarType.Float64).pow_(2));
+            m264[i].copy_(torch.linalg.vector_norm(d, 2, [1]).to(ScalarType.Float64).square());
             mean64[i].copy_(mean.squeeze(1));
         });
         Tensor total, sumSq;
@@ -97,11 +97,12 @@ public static class PointwiseFusion
         else
         {
             var n = torch.tensor(Enumerable.Range(0, count).Select(i => (double)Math.Min(chunk, p - i * chunk)).ToArray()).unsqueeze(1);
-            total = (mean64 * n).sum([0L]) / p;
+            total = (mean64 * n).sum([0L]).div_(Scalars.Of(p));
             var dm = mean64 - total;
             sumSq = m264.sum([0L]) + (dm * dm * n).sum([0L]);
         }
-        var rstd = (sumSq / p + norm.eps).rsqrt_();
+        // Cached Scalars: these run on the SFNO workers, where an implicit temporary could be finalized mid-op (docs/architecture.md).
+        var rstd = sumSq.div(Scalars.Of(p)).add_(Scalars.Of(norm.eps)).rsqrt_();
         var scale = norm.weight is { } g ? rstd * g.to(ScalarType.Float64) : rstd;
         var shift = norm.bias is { } b ? b.to(ScalarType.Float64) : torch.zeros(c, dtype: ScalarType.Float64);
         var dtype = x.dtype;

@@ -1,3 +1,4 @@
+using Ensemble.Core;
 using Ensemble.Spherical;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -68,7 +69,7 @@ public sealed class SpectralConv : nn.Module<Tensor, (Tensor Output, Tensor Resi
             long l0 = g * size, n = Math.Min(size, lmax - l0);
             long rows = trim ? Math.Min(mmax, l0 + n) : mmax;                        // orders m ≤ last degree of the group
             var slot = zs.narrow(0, l0, n);
-            if (rows < mmax) slot.narrow(1, rows, mmax - rows).fill_(0);
+            if (rows < mmax) slot.narrow(1, rows, mmax - rows).fill_(Scalars.Of(0));
             var xg = xs.narrow(0, l0, n).narrow(1, 0, rows).reshape(n, rows * b, e);
             slot.narrow(1, 0, rows).copy_(torch.bmm(xg, w.narrow(0, l0, n)).view(n, rows, b * o));
         });

@@ -1,3 +1,4 @@
+using Ensemble.Core;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -85,7 +86,7 @@ public sealed class RealSHT : SphericalTransformModule
         var x = input.reshape(b, NLat, NLon);
         var orders = torch.empty([MMax, NLat, 2 * b], dtype: input.dtype, device: input.device);
         int nf = Math.Min(NLon / 2 + 1, MMax);
-        if (nf < MMax) orders.narrow(0, nf, MMax - nf).fill_(0);
+        if (nf < MMax) orders.narrow(0, nf, MMax - nf).fill_(Scalars.Of(0));
         var chunks = ShtShapes.FourierChunks(b, NLat, NLon);
         run(chunks.Length, k => chunks[k].Length, k =>
         {

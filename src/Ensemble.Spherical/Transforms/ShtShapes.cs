@@ -77,8 +77,8 @@ internal static class ShtShapes
         int nfreq = nlon / 2 + 1;
         // fill_(0), not zero_(): TorchSharp 0.107's zero_() has no autograd derivative
         // ("derivative for aten::zeros is not implemented"), which would break training through the ISHT.
-        g.select(-1, 1).select(-1, 0).fill_(0);
-        if (nlon % 2 == 0 && nlon / 2 < mmax) g.select(-1, 1).select(-1, nlon / 2).fill_(0);
+        g.select(-1, 1).select(-1, 0).fill_(Scalars.Of(0));
+        if (nlon % 2 == 0 && nlon / 2 < mmax) g.select(-1, 1).select(-1, nlon / 2).fill_(Scalars.Of(0));
         var gc = mmax > nfreq ? g.narrow(-2, 0, nfreq).contiguous() : g;
         var c = torch.view_as_complex(gc);
         return torch.fft.irfft(c, n: nlon, dim: -1, norm: FFTNormType.Forward);

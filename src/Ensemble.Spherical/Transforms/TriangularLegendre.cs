@@ -1,3 +1,4 @@
+using Ensemble.Core;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -131,12 +132,12 @@ internal sealed class TriangularLegendre
         if (Stack != 1) throw new InvalidOperationException("degree-major analysis is for scalar transforms");
         long n = x.shape[2];
         var result = torch.empty([LMax, MMax, n], dtype: x.dtype, device: x.device);
-        if (ActiveOrders < MMax) result.narrow(1, ActiveOrders, MMax - ActiveOrders).fill_(0);
+        if (ActiveOrders < MMax) result.narrow(1, ActiveOrders, MMax - ActiveOrders).fill_(Scalars.Of(0));
         run(Blocks.Count, i => (double)Blocks[i].Count * Blocks[i].L, i =>
         {
             var b = Blocks[i];
             var slot = result.narrow(1, b.M0, b.Count);
-            if (b.M0 > 0) slot.narrow(0, 0, b.M0).fill_(0);
+            if (b.M0 > 0) slot.narrow(0, 0, b.M0).fill_(Scalars.Of(0));
             var tb = table.narrow(0, b.Offset, (long)b.Count * b.L * NLat).view(b.Count, b.L, NLat);
             var y = torch.bmm(tb, x.narrow(0, b.M0, b.Count));                       // [count, L, N]
             slot.narrow(0, b.M0, b.L).copy_(y.permute(1, 0, 2));
@@ -153,7 +154,7 @@ internal sealed class TriangularLegendre
         if (Stack != 1) throw new InvalidOperationException("degree-major synthesis is for scalar transforms");
         long n = c.shape[2];
         var result = torch.empty([MMax, 1, NLat, n], dtype: c.dtype, device: c.device);
-        if (ActiveOrders < MMax) result.narrow(0, ActiveOrders, MMax - ActiveOrders).fill_(0);
+        if (ActiveOrders < MMax) result.narrow(0, ActiveOrders, MMax - ActiveOrders).fill_(Scalars.Of(0));
         run(Blocks.Count, i => (double)Blocks[i].Count * Blocks[i].L, i =>
         {
             var b = Blocks[i];
