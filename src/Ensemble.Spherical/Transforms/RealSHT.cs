@@ -158,22 +158,15 @@ public sealed class InverseRealSHT : SphericalTransformModule
         ShtShapes.CheckDType(coefficients, table, complexInput: true, nameof(InverseRealSHT));
         using var scope = torch.NewDisposeScope();
         var cr = torch.view_as_real(coefficients).view(LMax, MMax, 2 * b);
-        // The irfft's input, [B, nlat, nlon/2 + 1] complex, written by the Legendre blocks straight in that layout (one
-        // reordering copy; the irfft then needs no zero-padding copy of its own). Orders the irfft does not use are dropped.
-        int nfreq = NLon / 2 + 1, kept = Math.Min(MMax, nfreq);
-        var spectrum = torch.empty([b, NLat, nfreq, 2], dtype: cr.dtype, device: cr.device);
-        int synthesised = Math.Min(kept, _plan.ActiveOrders);
-        if (synthesised < nfreq) spectrum.narrow(2, synthesised, nfreq - synthesised).fill_(Scalars.Of(0));
-        _plan.SynthesiseDegreeMajorInto(table, cr, spectrum, synthesised, run);
-        ShtShapes.ZeroImaginaryDcAndNyquist(spectrum, MMax, NLon);
+        var g = _plan.SynthesiseDegreeMajor(table, cr, run);                         // [mmax, 1, nlat, 2B]
+        var gr = g.view(MMax, NLat, b, 2).permute(2, 1, 0, 3);                       // [B, nlat, mmax, 2]
         var chunks = ShtShapes.FourierChunks(b, NLat, NLon);
-        Tensor Irfft(Tensor part) => torch.fft.irfft(torch.view_as_complex(part), n: NLon, dim: -1, norm: FFTNormType.Forward);
-        if (chunks.Length == 1) return Irfft(spectrum).reshape([.. lead, NLat, NLon]).MoveToOuterDisposeScope();
-        var f = torch.empty([b, NLat, NLon], dtype: cr.dtype, device: cr.device);
+        if (chunks.Length == 1) return ShtShapes.IrfftOrders(gr, MMax, NLon).reshape([.. lead, NLat, NLon]).MoveToOuterDisposeScope();
+        var f = torch.empty([b, NLat, NLon], dtype: g.dtype, device: g.device);
         run(chunks.Length, k => chunks[k].Length, k =>
         {
             var (s, n) = chunks[k];
-            f.narrow(0, s, n).copy_(Irfft(spectrum.narrow(0, s, n)));
+            f.narrow(0, s, n).copy_(ShtShapes.IrfftOrders(gr.narrow(0, s, n), MMax, NLon));
         });
         return f.reshape([.. lead, NLat, NLon]).MoveToOuterDisposeScope();
     }

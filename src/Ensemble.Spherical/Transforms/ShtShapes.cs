@@ -69,25 +69,16 @@ internal static class ShtShapes
     }
 
     /// <summary>
-    /// Zeroes the imaginary parts of the m = 0 and (even nlon with nlon/2 &lt; mmax) Nyquist orders of g[..., m, 2] in
-    /// place: a real field has none, and torch-harmonics' inverse ignores them.
-    /// </summary>
-    public static void ZeroImaginaryDcAndNyquist(Tensor g, int mmax, int nlon)
-    {
-        // fill_(0), not zero_(): TorchSharp 0.107's zero_() has no autograd derivative
-        // ("derivative for aten::zeros is not implemented"), which would break training through the ISHT.
-        g.select(-1, 1).select(-1, 0).fill_(Scalars.Of(0));
-        if (nlon % 2 == 0 && nlon / 2 < mmax) g.select(-1, 1).select(-1, nlon / 2).fill_(Scalars.Of(0));
-    }
-
-    /// <summary>
     /// Real-and-imaginary Fourier coefficients g[..., m, 2] (last axis re/im, m &lt; mmax) to the grid:
     /// zeroes the imaginary DC and (even nlon) Nyquist parts explicitly, then irfft with norm "forward".
     /// </summary>
     public static Tensor IrfftOrders(Tensor g, int mmax, int nlon)
     {
         int nfreq = nlon / 2 + 1;
-        ZeroImaginaryDcAndNyquist(g, mmax, nlon);
+        // fill_(0), not zero_(): TorchSharp 0.107's zero_() has no autograd derivative
+        // ("derivative for aten::zeros is not implemented"), which would break training through the ISHT.
+        g.select(-1, 1).select(-1, 0).fill_(Scalars.Of(0));
+        if (nlon % 2 == 0 && nlon / 2 < mmax) g.select(-1, 1).select(-1, nlon / 2).fill_(Scalars.Of(0));
         var gc = mmax > nfreq ? g.narrow(-2, 0, nfreq).contiguous() : g;
         var c = torch.view_as_complex(gc);
         return torch.fft.irfft(c, n: nlon, dim: -1, norm: FFTNormType.Forward);

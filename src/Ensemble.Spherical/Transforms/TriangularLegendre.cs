@@ -146,25 +146,24 @@ internal sealed class TriangularLegendre
     }
 
     /// <summary>
-    /// Scalar synthesis (D = 1) from degree-major coefficients c [lmax, mmax, 2B] (B fields, re/im interleaved) straight
-    /// into an irfft input <paramref name="spectrum"/> [B, nlat, nfreq, 2]: orders m &lt; <paramref name="orders"/> are
-    /// written, the others left alone. The blocks are the pieces given to <paramref name="run"/>.
+    /// Scalar synthesis (D = 1) from degree-major coefficients c [lmax, mmax, N]; result [mmax, 1, nlat, N]. The
+    /// blocks are the pieces given to <paramref name="run"/>.
     /// </summary>
-    public void SynthesiseDegreeMajorInto(Tensor table, Tensor c, Tensor spectrum, int orders, PieceRunner run)
+    public Tensor SynthesiseDegreeMajor(Tensor table, Tensor c, PieceRunner run)
     {
         if (Stack != 1) throw new InvalidOperationException("degree-major synthesis is for scalar transforms");
-        long b = spectrum.shape[0];
+        long n = c.shape[2];
+        var result = torch.empty([MMax, 1, NLat, n], dtype: c.dtype, device: c.device);
+        if (ActiveOrders < MMax) result.narrow(0, ActiveOrders, MMax - ActiveOrders).fill_(Scalars.Of(0));
         run(Blocks.Count, i => (double)Blocks[i].Count * Blocks[i].L, i =>
         {
-            var blk = Blocks[i];
-            int count = Math.Min(blk.Count, orders - blk.M0);
-            if (count <= 0) return;
-            var tb = table.narrow(0, blk.Offset, (long)blk.Count * blk.L * NLat).view(blk.Count, NLat, blk.L);
+            var b = Blocks[i];
+            var tb = table.narrow(0, b.Offset, (long)b.Count * b.L * NLat).view(b.Count, NLat, b.L);
             // The block's contiguous copy (needed anyway for the BLAS path) also reorders it to [m, l, N].
-            var cb = c.narrow(1, blk.M0, blk.Count).narrow(0, blk.M0, blk.L).permute(1, 0, 2).contiguous();
-            var y = torch.bmm(tb, cb).narrow(0, 0, count).view(count, NLat, b, 2);              // [m, lat, B, re/im]
-            spectrum.narrow(2, blk.M0, count).copy_(y.permute(2, 1, 0, 3));
+            var cb = c.narrow(1, b.M0, b.Count).narrow(0, b.M0, b.L).permute(1, 0, 2).contiguous();
+            result.narrow(0, b.M0, b.Count).copy_(torch.bmm(tb, cb).view(b.Count, 1, NLat, n));
         });
+        return result;
     }
 
     /// <summary>out[m, d, k, n] = Σ_l T_d[m, l, k] · c[m, l, n]; c is [mmax, lmax, N], result [mmax, D, nlat, N].</summary>
