@@ -47,20 +47,27 @@ public class DegreeMajorPiecesTests
         Assert.Equal(new (long, long)[] { (0, 2), (2, 1) }, PieceRunners.Split(3, 2));
     }
 
-    [Fact]
-    public void Degree_major_forward_and_inverse_match_the_standard_transforms()
+    [Theory]
+    [InlineData(NLat, NLon, LMax, MMax, GridType.Equiangular)]
+    [InlineData(45, 90, 45, 46, GridType.LegendreGauss)]
+    [InlineData(16, 20, 12, 12, GridType.Equiangular)]      // mmax above nlon/2 + 1 (dropped orders) and a Nyquist order
+    [InlineData(17, 32, 20, 8, GridType.Equiangular)]       // mmax far below lmax
+    public void Degree_major_forward_and_inverse_match_the_standard_transforms(int nlat, int nlon, int lmax, int mmax, GridType grid)
     {
         using var scope = NewDisposeScope();
-        using var sht = new RealSHT(NLat, NLon, LMax, MMax, GridType.Equiangular, dtype: ScalarType.Float64);
-        using var isht = new InverseRealSHT(NLat, NLon, LMax, MMax, GridType.Equiangular, dtype: ScalarType.Float64);
-        var x = randn([4, 5, NLat, NLon], dtype: ScalarType.Float64, generator: new Generator(3));
+        using var sht = new RealSHT(nlat, nlon, lmax, mmax, grid, dtype: ScalarType.Float64);
+        using var isht = new InverseRealSHT(nlat, nlon, lmax, mmax, grid, dtype: ScalarType.Float64);
+        var x = randn([4, 5, nlat, nlon], dtype: ScalarType.Float64, generator: new Generator(3));
         var standard = sht.forward(x);                                                  // [4, 5, l, m]
         var degreeMajor = sht.ForwardDegreeMajor(x);                                    // [l, m, 20]
-        var reordered = degreeMajor.permute(2, 0, 1).reshape(4, 5, LMax, MMax);
+        var reordered = degreeMajor.permute(2, 0, 1).reshape(4, 5, lmax, mmax);
         double err = (reordered - standard).abs().max().item<double>() / standard.abs().max().item<double>();
         Assert.True(err <= 1e-13, $"forward: {err:E3}");
-        var back = isht.InverseDegreeMajor(degreeMajor, [4, 5]);
-        var backStandard = isht.forward(standard);
+        // Arbitrary coefficients (imaginary m = 0 and Nyquist parts included: both inverses must ignore them).
+        var c = complex(randn([4, 5, lmax, mmax], dtype: ScalarType.Float64, generator: new Generator(4)),
+            randn([4, 5, lmax, mmax], dtype: ScalarType.Float64, generator: new Generator(5)));
+        var back = isht.InverseDegreeMajor(c.permute(2, 3, 0, 1).reshape(lmax, mmax, 20).contiguous(), [4, 5]);
+        var backStandard = isht.forward(c.clone());
         double ierr = (back - backStandard).abs().max().item<double>() / backStandard.abs().max().item<double>();
         Assert.True(ierr <= 1e-13, $"inverse: {ierr:E3}");
     }
