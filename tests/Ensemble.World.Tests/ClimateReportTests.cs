@@ -1,5 +1,4 @@
 using System.Globalization;
-using Ensemble.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -14,11 +13,7 @@ public sealed class ClimateReportTests(ITestOutputHelper output)
     [Fact]
     public void Short_run_on_the_tiny_world_has_its_outputs_starts_and_twins()
     {
-        var c = WorldConfig.Load(Path.Combine(Shared.RepoRoot, "configs", "world-small.yaml"));
-        c.Nlat = 16; c.Nlon = 32; c.Lmax = 11; c.Mmax = 11; c.Dt = 1800;
-        c.Forcing.StirringLmin = 4; c.Forcing.StirringLmax = 9;
-        c.SpinupDays = 5;
-        c = c.Validate();
+        var c = ErrorGrowthTests.Tiny();
         var r = ClimateReport.Run(c, days: 42, twinDays: 4, plotDirectory: null, log: output.WriteLine, twinStarts: 3);
         int outputs = (int)Math.Round(42 * 24 / c.OutputHours);
         Assert.Equal(outputs, r.Energy.Length);

@@ -13,7 +13,8 @@ namespace Ensemble.World.Tests;
 /// </summary>
 public sealed class ErrorGrowthTests(ITestOutputHelper output)
 {
-    static WorldConfig Tiny()
+    /// <summary>The smoke campaign's 16×32 world (configs/world-small.yaml with configs/smoke.yaml's overrides).</summary>
+    internal static WorldConfig Tiny()
     {
         var c = WorldConfig.Load(Path.Combine(Shared.RepoRoot, "configs", "world-small.yaml"));
         // the overrides of configs/smoke.yaml
