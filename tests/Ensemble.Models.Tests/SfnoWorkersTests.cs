@@ -12,8 +12,9 @@ namespace Ensemble.Models.Tests;
 public class TorchThreadCountCollection;
 
 /// <summary>
-/// The CPU inference forward on 2 threads runs on 2 workers (members in groups at batch ≥ 2, tiles shared at batch 1):
-/// it must match makani and the forward without workers, and a member's result must not depend on the grouping.
+/// The CPU inference forward on 2 threads runs on 2 workers (one member per piece at batch ≥ 2, the pieces of one
+/// member's forward at batch 1): it must match makani and the forward without workers, and a member's result must not
+/// depend on which worker ran what.
 /// </summary>
 [Collection("torch thread count")]
 public class SfnoWorkersTests(ITestOutputHelper output)
@@ -47,7 +48,7 @@ public class SfnoWorkersTests(ITestOutputHelper output)
         net.eval();
         using var x = NpyFile.Read(Path.Combine(dir, "input.npy")).ToTensor();
         using var expected = NpyFile.Read(Path.Combine(dir, "output.npy")).ToTensor();
-        Assert.True(x.shape[0] >= 2, "the fixture batch must have several members to exercise the member groups");
+        Assert.True(x.shape[0] >= 2, "the fixture batch must have several members to exercise members as pieces");
         using var inference = torch.inference_mode();
         WithThreads(threads, () =>
         {
@@ -73,9 +74,10 @@ public class SfnoWorkersTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// On 2 workers a member alone (batch 1: tiles and norm statistics shared among the workers) runs the one-thread
-    /// path's operations on the same slices, so it equals the one-thread forward bit for bit; in a batch each worker runs
-    /// its group's members one at a time, so every member equals its own forward bit for bit whatever the batch (the
+    /// On 2 workers a member alone (batch 1: tiles, norm-statistics chunks, Fourier row chunks, Legendre blocks and
+    /// degree groups taken by both workers) runs the one-thread path's operations on the same slices, so it equals the
+    /// one-thread forward bit for bit; in a batch each member is one piece, a one-thread forward, so every member equals
+    /// its own forward bit for bit whatever the batch (the
     /// ensemble runner's "member K rerun alone reproduces the full run" and the bred vectors' "pair alone equals its batch
     /// row" rest on that; grouped members used to round differently: the 8×16 model differed by ≈ 2e-7).
     /// </summary>
