@@ -38,7 +38,8 @@ public static class HemisphericRms
         int ex = ExtratropicsRows(nlat);
         using var scope = torch.NewDisposeScope();
         var w = torch.tensor(LatitudeWeights(nlat), dtype: ScalarType.Float64, device: dx.device).reshape(nlat, 1);
-        var sq = dx.to(ScalarType.Float64).square() * w;
+        var d = dx.to(ScalarType.Float64);
+        var sq = d.mul(d) * w;
         var nh = sq.narrow(-2, 0, ex).mean([-2, -1]).sqrt();
         var sh = sq.narrow(-2, nlat - ex, ex).mean([-2, -1]).sqrt();
         return (nh.MoveToOuterDisposeScope(), sh.MoveToOuterDisposeScope());

@@ -48,7 +48,7 @@ public static class FieldDatasetExtensions
             using var scope = torch.NewDisposeScope();
             var x = data.Get(i).to(ScalarType.Float64).reshape(c, -1);
             var s = x.sum(1).data<double>().ToArray();
-            var s2 = x.square().sum(1).data<double>().ToArray();
+            var s2 = x.mul(x).sum(1).data<double>().ToArray();
             for (int k = 0; k < c; k++) { sum[k] += s[k]; sumSq[k] += s2[k]; }
             n += x.shape[1];
         }

@@ -32,6 +32,10 @@ public static class PointwiseFusion
         return bytes >= LargeFieldBytes;
     }
 
+    // Tensor + Tensor and add_(Tensor) pass a temporary Scalar alpha = 1 in TorchSharp 0.107; these run on the SFNO
+    // workers, two threads at once, where a GC can finalize it mid-op (Ensemble.Core.Scalars): an explicit cached alpha.
+    static readonly Scalar One = Scalars.Of(1);
+
     /// <summary>The fused path always runs up to this many intra-op threads (default 1).</summary>
     public static int MaxThreads { get; set; } = 1;
 
@@ -89,7 +93,9 @@ public static class PointwiseFusion
             var t = x.narrow(1, s, n);
             var mean = t.mean([1], keepdim: true);
             var d = t - mean;
-            m264[i].copy_(torch.linalg.vector_norm(d, 2, [1]).to(ScalarType.Float64).square());
+            // linalg.norm(double) and x·x, not vector_norm(double) / square(): those make a temporary Scalar (Ensemble.Core.Scalars).
+            var norm2 = torch.linalg.norm(d, 2.0, [1], false).to(ScalarType.Float64);
+            m264[i].copy_(norm2.mul(norm2));
             mean64[i].copy_(mean.squeeze(1));
         });
         Tensor total, sumSq;
@@ -99,7 +105,7 @@ public static class PointwiseFusion
             var n = torch.tensor(Enumerable.Range(0, count).Select(i => (double)Math.Min(chunk, p - i * chunk)).ToArray()).unsqueeze(1);
             total = (mean64 * n).sum([0L]).div_(Scalars.Of(p));
             var dm = mean64 - total;
-            sumSq = m264.sum([0L]) + (dm * dm * n).sum([0L]);
+            sumSq = m264.sum([0L]).add_((dm * dm * n).sum([0L]), One);
         }
         // Cached Scalars: these run on the SFNO workers, where an implicit temporary could be finalized mid-op (docs/architecture.md).
         var rstd = sumSq.div(Scalars.Of(p)).add_(Scalars.Of(norm.eps)).rsqrt_();
@@ -147,7 +153,7 @@ public static class PointwiseFusion
                 else
                 {
                     t = zt - a0.Mean;
-                    t.mul_(a0.Scale).add_(a0.Shift);
+                    t.mul_(a0.Scale).add_(a0.Shift, One);
                 }
                 ActivateInPlace(activation, t);
                 if (mlp is not null)
@@ -169,7 +175,7 @@ public static class PointwiseFusion
             SfnoWorkers.ForSteps(p, chunk, (s, n) =>
             {
                 var ot = ob.narrow(1, s, n);
-                ot.sub_(a1.Mean).mul_(a1.Scale).add_(a1.Shift);
+                ot.sub_(a1.Mean).mul_(a1.Scale).add_(a1.Shift, One);
                 ot.addmm_(wskip, rb.narrow(1, s, n), 1, 1);
             });
         }

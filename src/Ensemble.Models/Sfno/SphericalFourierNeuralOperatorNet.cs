@@ -210,8 +210,9 @@ public sealed class SphericalFourierNeuralOperatorNet : nn.Module<Tensor, Tensor
         var xc = x.to(compute);
         var y = _p.Encoder.forward(xc);
         tap?.Invoke("encoder", y);
-        if (_p.PosEmbedDirect is not null) y = y + _p.PosEmbedDirect.to(compute);
-        else if (_p.PosEmbedFrequency is not null) y = y + _p.PosEmbedFrequency.Embedding(_p.ItransUp).to(compute);
+        // add(…, cached alpha), not +: this runs on the SFNO workers (see Ensemble.Core.Scalars).
+        if (_p.PosEmbedDirect is not null) y = y.add(_p.PosEmbedDirect.to(compute), Scalars.Of(1));
+        else if (_p.PosEmbedFrequency is not null) y = y.add(_p.PosEmbedFrequency.Embedding(_p.ItransUp).to(compute), Scalars.Of(1));
         for (int i = 0; i < _p.Blocks.Count; i++)
         {
             string name = $"block{i}";

@@ -23,7 +23,8 @@ public sealed class LatitudeWeightedMse
     public Tensor Loss(Tensor prediction, Tensor target)
     {
         var w = _weights.to(prediction.dtype).to(prediction.device);
-        return prediction.sub(target).square().mul(w).mean();
+        var d = prediction.sub(target);
+        return d.mul(d).mul(w).mean();                                    // d·d, not square(): see Ensemble.Core.Scalars
     }
 
     /// <summary>Equiangular latitudes north → south, poles included.</summary>

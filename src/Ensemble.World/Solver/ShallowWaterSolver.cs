@@ -148,7 +148,7 @@ public sealed class ShallowWaterSolver : IDisposable
 
         var u = uv.select(-3, 0);
         var v = uv.select(-3, 1);
-        var bern = Grid2Spec(phi.squeeze(-3) + (u.square() + v.square()).mul(Scalars.Of(0.5)));   // cached scalars: see Scalars
+        var bern = Grid2Spec(phi.squeeze(-3) + (u.mul(u) + v.mul(v)).mul(Scalars.Of(0.5)));   // cached scalars: see Scalars
         dDiv = dDiv - Lap * bern;
         return torch.stack([dPhi, dVort, dDiv], -3).MoveToOuterDisposeScope();
     }
