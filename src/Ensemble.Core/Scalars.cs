@@ -20,4 +20,7 @@ public static class Scalars
 
     /// <summary>A double Scalar that lives for the whole process (one per distinct value).</summary>
     public static Scalar Of(double value) => Cache.GetOrAdd(value, v => v.ToScalar());
+
+    /// <summary>The alpha of <c>a.add(b, Scalars.One)</c>, the race-free form of <c>a + b</c>.</summary>
+    public static Scalar One => Of(1);
 }

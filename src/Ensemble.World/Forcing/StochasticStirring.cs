@@ -109,7 +109,7 @@ public sealed class StochasticStirring : IDisposable
             while (Index < k)
             {
                 using var xm = MemberInnovations(Index + 1);
-                var nm = (_state!.mul(Scalars.Of(R)) + xm.mul(Scalars.Of(Math.Sqrt(1 - R * R)))).detach();
+                var nm = _state!.mul(Scalars.Of(R)).add(xm.mul(Scalars.Of(Math.Sqrt(1 - R * R))), Scalars.One).detach();
                 _state!.Dispose();
                 _state = nm;
                 Index++;
@@ -119,7 +119,7 @@ public sealed class StochasticStirring : IDisposable
         if (k == Index + 1 && _state is not null)
         {
             using var xi = Innovation(k);
-            var next = (_state.mul(Scalars.Of(R)) + xi.mul(Scalars.Of(Math.Sqrt(1 - R * R)))).detach();
+            var next = _state.mul(Scalars.Of(R)).add(xi.mul(Scalars.Of(Math.Sqrt(1 - R * R))), Scalars.One).detach();
             _state.Dispose();
             _state = next;
             Index = k;
@@ -156,7 +156,7 @@ public sealed class StochasticStirring : IDisposable
         for (long j = k0 + 1; j <= k; j++)
         {
             using var xi = Innovation(j);
-            var next = (R * s + Math.Sqrt(1 - R * R) * xi).detach();
+            var next = s.mul(Scalars.Of(R)).add(xi.mul(Scalars.Of(Math.Sqrt(1 - R * R))), Scalars.One).detach();
             s.Dispose();
             s = next;
         }

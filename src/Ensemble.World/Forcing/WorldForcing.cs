@@ -68,7 +68,7 @@ public sealed class WorldForcing : IDisposable
         var vort = uspec.select(-3, 1) * -_drag;
         if (_p.JetRelaxationDays > 0)
             vort = vort - (uspec.select(-3, 1) * _zonal - _zonalVortEq).mul(Scalars.Of(1.0 / (_p.JetRelaxationDays * 86400.0)));
-        if (_p.StirringAmplitude > 0) vort = vort + Stirring.Current;
+        if (_p.StirringAmplitude > 0) vort = vort.add(Stirring.Current, Scalars.One);
         var div = uspec.select(-3, 2) * -_drag;
         return torch.stack([phi, vort, div], -3).MoveToOuterDisposeScope();
     }

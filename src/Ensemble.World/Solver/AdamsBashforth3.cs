@@ -37,7 +37,7 @@ public sealed class AdamsBashforth3 : IDisposable
     {
         using var scope = torch.NewDisposeScope();
         var f = _solver.Tendency(uspec);
-        if (forcing != null) f = f + forcing(uspec);
+        if (forcing != null) f = f.add(forcing(uspec), Scalars.One);
         f = f.MoveToOuterDisposeScope();
         _slots[_inew]?.Dispose();
         _slots[_inew] = f;
@@ -50,7 +50,10 @@ public sealed class AdamsBashforth3 : IDisposable
         {
             Replace(_iold, f);
         }
-        var next = uspec + (_slots[_inew]!.mul(Scalars.Of(23.0 / 12.0)) - _slots[_inow]!.mul(Scalars.Of(16.0 / 12.0)) + _slots[_iold]!.mul(Scalars.Of(5.0 / 12.0))).mul(Scalars.Of(_solver.Dt));   // cached scalars: see Scalars
+        // Cached Scalars and add(…, One) instead of +: see Ensemble.Core.Scalars.
+        var increment = _slots[_inew]!.mul(Scalars.Of(23.0 / 12.0)).sub(_slots[_inow]!.mul(Scalars.Of(16.0 / 12.0)))
+            .add(_slots[_iold]!.mul(Scalars.Of(5.0 / 12.0)), Scalars.One).mul(Scalars.Of(_solver.Dt));
+        var next = uspec.add(increment, Scalars.One);
         var vd = next.narrow(-3, 1, 2);
         vd.copy_(_solver.HyperDiff * vd);
         _inew = (_inew + 2) % 3;

@@ -139,7 +139,7 @@ public sealed class ShallowWaterSolver : IDisposable
         var vort = ugrid.narrow(-3, 1, 1);
 
         // Both flux transforms in one batched vector SHT call: (u, v)(ζ + f) and (u, v)Φ.
-        var fluxes = VrtDivSpec(torch.stack([uv * (vort + Coriolis), uv * phi], -4));
+        var fluxes = VrtDivSpec(torch.stack([uv * vort.add(Coriolis, Scalars.One), uv * phi], -4));
         var tmpspec = fluxes.select(-4, 0);
         var dDiv = tmpspec.select(-3, 0);
         var dVort = tmpspec.select(-3, 1).neg();
@@ -148,7 +148,8 @@ public sealed class ShallowWaterSolver : IDisposable
 
         var u = uv.select(-3, 0);
         var v = uv.select(-3, 1);
-        var bern = Grid2Spec(phi.squeeze(-3) + (u.mul(u) + v.mul(v)).mul(Scalars.Of(0.5)));   // cached scalars: see Scalars
+        // Cached Scalars and add(…, One) instead of +: see Ensemble.Core.Scalars.
+        var bern = Grid2Spec(phi.squeeze(-3).add(u.mul(u).add(v.mul(v), Scalars.One).mul(Scalars.Of(0.5)), Scalars.One));
         dDiv = dDiv - Lap * bern;
         return torch.stack([dPhi, dVort, dDiv], -3).MoveToOuterDisposeScope();
     }
