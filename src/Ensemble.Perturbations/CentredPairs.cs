@@ -20,7 +20,7 @@ public static class CentredPairs
         using var scope = torch.NewDisposeScope();
         var x = analysis.to(ScalarType.Float64).unsqueeze(0);
         var d = deltas.to(ScalarType.Float64);
-        var members = torch.stack([x + d, x - d], 1).reshape(2 * deltas.shape[0], analysis.shape[0], analysis.shape[1], analysis.shape[2]);
+        var members = torch.stack([x.add(d, Scalars.One), x - d], 1).reshape(2 * deltas.shape[0], analysis.shape[0], analysis.shape[1], analysis.shape[2]);
         Clip(members, nonNegativeChannels);
         return members.contiguous().MoveToOuterDisposeScope();
     }
@@ -33,7 +33,7 @@ public static class CentredPairs
         using var scope = torch.NewDisposeScope();
         var x = analysis.to(ScalarType.Float64);
         var d = delta.to(ScalarType.Float64);
-        var m = (sign > 0 ? x + d : x - d).unsqueeze(0);
+        var m = (sign > 0 ? x.add(d, Scalars.One) : x - d).unsqueeze(0);   // add(…, One), not +: see Ensemble.Core.Scalars
         Clip(m, nonNegativeChannels);
         return m.squeeze(0).contiguous().MoveToOuterDisposeScope();
     }

@@ -74,7 +74,7 @@ public sealed class Forecaster
         var yn = _package.Model.forward(inp).to(ScalarType.Float64);
         var oc = torch.tensor(_outCentre, dtype: ScalarType.Float64, device: device).reshape(1, -1, 1, 1);
         var os = torch.tensor(_outScale, dtype: ScalarType.Float64, device: device).reshape(1, -1, 1, 1);
-        var y = yn * os + oc;
+        var y = yn.mul(os).add(oc, Scalars.One);                     // not *, +: see Ensemble.Core.Scalars
         if (RejectNonFinite && !torch.isfinite(y).all().item<bool>()) throw new EnsembleException("the model produced NaN or infinite values");
         return y.clone().MoveToOuterDisposeScope();
     }
