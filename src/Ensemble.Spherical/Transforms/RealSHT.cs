@@ -69,6 +69,12 @@ public sealed class RealSHT : SphericalTransformModule
         var table = Table;
         run ??= PieceRunners.Sequential;
         using var scope = torch.NewDisposeScope();
+        if (Native.NativeSht.Applies(input, table))
+        {
+            long[] lead = ShtShapes.Lead(input, nameof(RealSHT), NLat, NLon);
+            ShtShapes.CheckDType(input, table, complexInput: false, nameof(RealSHT));
+            return Native.NativeSht.Forward(input, ShtShapes.Product(lead), NLat, NLon, LMax, MMax, _plan, table, run).MoveToOuterDisposeScope();
+        }
         var (_, b, xr) = Orders(input, table, run);
         var y = _plan.AnalyseDegreeMajor(table, xr, run);                           // [lmax, mmax, 2B]
         return torch.view_as_complex(y.view(LMax, MMax, b, 2)).MoveToOuterDisposeScope();
@@ -157,6 +163,8 @@ public sealed class InverseRealSHT : SphericalTransformModule
             throw new ArgumentException($"{nameof(InverseRealSHT)}: degree-major input has shape [{string.Join(", ", coefficients.shape)}], expected [{LMax}, {MMax}, {b}]");
         ShtShapes.CheckDType(coefficients, table, complexInput: true, nameof(InverseRealSHT));
         using var scope = torch.NewDisposeScope();
+        if (Native.NativeSht.Applies(coefficients, table))
+            return Native.NativeSht.Inverse(coefficients, b, NLat, NLon, LMax, MMax, _plan, table, run).reshape([.. lead, NLat, NLon]).MoveToOuterDisposeScope();
         var cr = torch.view_as_real(coefficients).view(LMax, MMax, 2 * b);
         var g = _plan.SynthesiseDegreeMajor(table, cr, run);                         // [mmax, 1, nlat, 2B]
         var gr = g.view(MMax, NLat, b, 2).permute(2, 1, 0, 3);                       // [B, nlat, mmax, 2]

@@ -7,8 +7,9 @@ namespace Ensemble.Benchmarks.Models;
 
 /// <summary>
 /// A/B of one member's forward (`-- sfno --batch1 a|b [REPS]`): the one-thread forward and the forward shared among
-/// 2 workers, interleaved in one process so that both see the same machine; wall and process CPU per forward (min and
-/// median) and the hand-offs to the workers per shared forward.
+/// 2 workers, and the one-thread forward with the libtorch SHT instead of the native one, interleaved in one process so
+/// that all see the same machine; wall and process CPU per forward (min and median) and the hand-offs to the workers per
+/// shared forward.
 /// </summary>
 public static class SfnoBatchOne
 {
@@ -18,7 +19,11 @@ public static class SfnoBatchOne
         using var net = new SphericalFourierNeuralOperatorNet(c, ScalarType.Float32, seed: 1);
         net.eval();
         using var x = torch.randn([1, c.ModelInputChannels, c.ImgShapeX, c.ImgShapeY], generator: new Generator(2));
-        var modes = new (string Name, int Threads)[] { ("one thread", 1), ("shared, 2 workers", 2) };
+        // The native SHT (Ensemble.Spherical.Native) against the libtorch one, both on one thread: Suppress is per thread.
+        var modes = new (string Name, int Threads, bool LibTorchSht)[]
+        {
+            ("one thread", 1, false), ("shared, 2 workers", 2, false), ("one thread, libtorch SHT", 1, true),
+        };
         var wall = modes.Select(_ => new List<double>()).ToArray();
         var cpu = modes.Select(_ => new List<double>()).ToArray();
         long handoffs = 0;
@@ -31,6 +36,7 @@ public static class SfnoBatchOne
                 self.Refresh();
                 var c0 = self.TotalProcessorTime;
                 var sw = Stopwatch.StartNew();
+                using (modes[k].LibTorchSht ? Ensemble.Spherical.Native.NativeSht.Suppress() : null)
                 using (net.forward(x)) { }
                 double ms = sw.Elapsed.TotalMilliseconds;
                 self.Refresh();

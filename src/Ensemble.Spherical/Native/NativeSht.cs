@@ -1,0 +1,175 @@
+using Ensemble.Core;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Ensemble.Spherical.Native;
+
+/// <summary>
+/// The degree-major scalar SHT pair (<see cref="RealSHT.ForwardDegreeMajor"/>, <see cref="InverseRealSHT.InverseDegreeMajor"/>)
+/// on CPU without layout copies: the FFTs are MKL DFTI batches whose strides write the Fourier orders straight into
+/// the [m, k, b] layout the Legendre step reads (and read them from there on the way back), and the Legendre step is
+/// one BLAS gemm per order m whose leading dimensions address the degree-major coefficients in place, over the
+/// degrees l ≥ m only. The libtorch path (rfft, permuting copies, bmm per order block, copies into strided slots,
+/// irfft with its own padding copy and a copy of each chunk's output) computes the same sums. Pieces are those of the
+/// libtorch path (Fourier row chunks, Legendre order blocks), so results do not depend on who runs them.
+/// Used for float32/float64 CPU tensors that record no gradient; <c>ENSEMBLE_NATIVE_SHT=0</c> turns it off.
+/// </summary>
+internal static unsafe class NativeSht
+{
+    static readonly bool s_enabled = Mkl.Available && Environment.GetEnvironmentVariable("ENSEMBLE_NATIVE_SHT") != "0";
+
+    [ThreadStatic] static int t_suppressed;
+    [ThreadStatic] static Dictionary<(bool, bool, long, long, long, long, long), IntPtr>? t_descriptors;
+
+    /// <summary>Whether the native path is on in this process.</summary>
+    public static bool Enabled => s_enabled;
+
+    /// <summary>Runs the libtorch path on this thread until disposed (tests compare the two).</summary>
+    public static IDisposable Suppress()
+    {
+        t_suppressed++;
+        return new Release();
+    }
+
+    sealed class Release : IDisposable
+    {
+        bool _done;
+        public void Dispose()
+        {
+            if (_done) return;
+            _done = true;
+            t_suppressed--;
+        }
+    }
+
+    /// <summary>Whether a checked input (dtype matching the table) takes the native path: CPU, float32/float64, no gradient.</summary>
+    public static bool Applies(Tensor x, Tensor table) =>
+        s_enabled && t_suppressed == 0 && x.device_type == DeviceType.CPU && table.device_type == DeviceType.CPU
+        && (table.dtype is ScalarType.Float32 or ScalarType.Float64) && !(x.requires_grad && torch.is_grad_enabled());
+
+    /// <summary>One thread's committed descriptor for a batch shape (created on first use, kept for the process).</summary>
+    static IntPtr Descriptor(bool dbl, bool forward, long nlon, long count, long realDistance, long complexStride, long complexDistance)
+    {
+        var cache = t_descriptors ??= new();
+        var key = (dbl, forward, nlon, count, realDistance, complexStride, complexDistance);
+        if (!cache.TryGetValue(key, out var h))
+            cache[key] = h = Mkl.RealDescriptor(dbl, forward, nlon, count, realDistance, complexStride, complexDistance);
+        return h;
+    }
+
+    /// <summary>f[B, nlat, nlon] (any leading shape, product B) → c[lmax, mmax, B] complex (degree-major).</summary>
+    public static Tensor Forward(Tensor input, long b, int nlat, int nlon, int lmax, int mmax, TriangularLegendre plan, Tensor table, PieceRunner run)
+    {
+        bool dbl = table.dtype == ScalarType.Float64;
+        var x = input.reshape(b, nlat, nlon).contiguous();
+        int nfreq = nlon / 2 + 1;
+        long n = 2 * b;                                                               // re/im of the B fields
+        // Orders [m, k, b, re/im]; the DFTs write orders 0 … nlon/2, so the buffer has at least that many rows.
+        var orders = torch.empty([Math.Max(nfreq, mmax), nlat, n], dtype: table.dtype);
+        if (nfreq < mmax) orders.narrow(0, nfreq, mmax - nfreq).fill_(Scalars.Of(0));
+        var chunks = ShtShapes.FourierChunks(b, nlat, nlon);
+        byte* xp = (byte*)Mkl.Data(x), op = (byte*)Mkl.Data(orders);
+        int size = dbl ? 8 : 4;
+        run(chunks.Length, k => chunks[k].Length, k =>
+        {
+            // One call per latitude row i over the chunk's fields j: order m of (j, i) lands at complex index
+            // (m·nlat + i)·B + j, so the fields of a call are adjacent in the output (fields nlat·nlon apart in the input).
+            var (s, len) = chunks[k];
+            var h = Descriptor(dbl, true, nlon, len, (long)nlat * nlon, (long)nlat * b, 1);
+            for (long i = 0; i < nlat; i++)
+                Mkl.Compute(h, true, xp + (s * nlat + i) * nlon * size, op + (i * b + s) * 2 * size);
+        });
+        var result = torch.empty([lmax, mmax, n], dtype: table.dtype);
+        int active = plan.ActiveOrders;
+        if (active < mmax) result.narrow(1, active, mmax - active).fill_(Scalars.Of(0));
+        byte* tp = (byte*)Mkl.Data(table), rp = (byte*)Mkl.Data(result);
+        double scale = 1.0 / nlon;                                                    // rfft norm "forward"
+        var blocks = plan.Blocks;
+        run(blocks.Count, i => (double)blocks[i].Count * blocks[i].L, i =>
+        {
+            var blk = blocks[i];
+            for (int c = 0; c < blk.Count; c++)
+            {
+                int m = blk.M0 + c;
+                // c[l, m, :] = 0 for l < m (P_l^m = 0).
+                for (int l = 0; l < m; l++) new Span<byte>(rp + ((long)l * mmax + m) * n * size, (int)(n * size)).Clear();
+                // Row-major c[l, m, :] (l ≥ m; rows mmax·n apart) = scale · T_m[l, :] · orders[m] (nlat × n):
+                // column-major Cᵀ (n × L) = ordersᵀ (n × nlat, ld n) · T_mᵀ (nlat × L, ld nlat).
+                int rows = lmax - m;
+                long t0 = blk.Offset + ((long)c * blk.L + (m - blk.M0)) * nlat;
+                void* a = op + (long)m * nlat * n * size, bt = tp + t0 * size, cc = rp + ((long)m * mmax + m) * n * size;
+                if (dbl) Mkl.Gemm((double*)a, (int)n, (double*)bt, nlat, (double*)cc, (int)(mmax * n), (int)n, rows, nlat, scale, 0.0);
+                else Mkl.Gemm((float*)a, (int)n, (float*)bt, nlat, (float*)cc, (int)(mmax * n), (int)n, rows, nlat, (float)scale, 0f);
+            }
+        });
+        GC.KeepAlive(x);
+        GC.KeepAlive(orders);
+        GC.KeepAlive(table);
+        return torch.view_as_complex(result.view(lmax, mmax, b, 2));
+    }
+
+    /// <summary>c[lmax, mmax, B] complex (degree-major) → f[B, nlat, nlon].</summary>
+    public static Tensor Inverse(Tensor coefficients, long b, int nlat, int nlon, int lmax, int mmax, TriangularLegendre plan, Tensor table, PieceRunner run)
+    {
+        bool dbl = table.dtype == ScalarType.Float64;
+        var c = torch.view_as_real(coefficients.contiguous()).view(lmax, mmax, 2 * b);
+        int nfreq = nlon / 2 + 1;
+        long n = 2 * b;
+        int size = dbl ? 8 : 4;
+        // Orders [m, k, b, re/im]; the inverse DFTs read orders 0 … nlon/2, so rows up to there exist and are zero
+        // beyond the last active order.
+        int rowsTotal = Math.Max(nfreq, mmax);
+        var g = torch.empty([rowsTotal, nlat, n], dtype: table.dtype);
+        int active = plan.ActiveOrders;
+        if (active < rowsTotal) g.narrow(0, active, rowsTotal - active).fill_(Scalars.Of(0));
+        byte* cp = (byte*)Mkl.Data(c), tp = (byte*)Mkl.Data(table), gp = (byte*)Mkl.Data(g);
+        var blocks = plan.Blocks;
+        bool nyquist = nlon % 2 == 0 && nlon / 2 < mmax;
+        run(blocks.Count, i => (double)blocks[i].Count * blocks[i].L, i =>
+        {
+            var blk = blocks[i];
+            for (int k = 0; k < blk.Count; k++)
+            {
+                int m = blk.M0 + k;
+                // Row-major g[m] (nlat × n) = T_m[:, l ≥ m] (nlat × L, ld blk.L) · c[l ≥ m, m, :] (L × n, rows mmax·n apart):
+                // column-major gᵀ (n × nlat, ld n) = cᵀ (n × L, ld mmax·n) · T_mᵀ (L × nlat, ld blk.L).
+                int depth = lmax - m;
+                long t0 = blk.Offset + (long)k * nlat * blk.L + (m - blk.M0);
+                void* a = cp + ((long)m * mmax + m) * n * size, bt = tp + t0 * size, cc = gp + (long)m * nlat * n * size;
+                if (dbl) Mkl.Gemm((double*)a, (int)(mmax * n), (double*)bt, blk.L, (double*)cc, (int)n, (int)n, nlat, depth, 1.0, 0.0);
+                else Mkl.Gemm((float*)a, (int)(mmax * n), (float*)bt, blk.L, (float*)cc, (int)n, (int)n, nlat, depth, 1f, 0f);
+                // The irfft ignores the imaginary parts of the DC and Nyquist orders (as the libtorch path zeroes them).
+                if (m == 0 || (nyquist && m == nlon / 2)) ZeroImaginary(cc, (long)nlat * b, dbl);
+            }
+        });
+        var f = torch.empty([b, nlat, nlon], dtype: table.dtype);
+        byte* fp = (byte*)Mkl.Data(f);
+        var chunks = ShtShapes.FourierChunks(b, nlat, nlon);
+        run(chunks.Length, k => chunks[k].Length, k =>
+        {
+            // As in the forward: per latitude row i, the chunk's fields are adjacent on the orders' side.
+            var (s, len) = chunks[k];
+            var h = Descriptor(dbl, false, nlon, len, (long)nlat * nlon, (long)nlat * b, 1);
+            for (long i = 0; i < nlat; i++)
+                Mkl.Compute(h, false, gp + (i * b + s) * 2 * size, fp + (s * nlat + i) * nlon * size);
+        });
+        GC.KeepAlive(c);
+        GC.KeepAlive(g);
+        GC.KeepAlive(table);
+        return f;
+    }
+
+    static void ZeroImaginary(void* p, long count, bool dbl)
+    {
+        if (dbl)
+        {
+            double* d = (double*)p;
+            for (long i = 0; i < count; i++) d[2 * i + 1] = 0;
+        }
+        else
+        {
+            float* s = (float*)p;
+            for (long i = 0; i < count; i++) s[2 * i + 1] = 0;
+        }
+    }
+}
