@@ -1,3 +1,4 @@
+using Ensemble.Core.Native;
 using Ensemble.Spherical.Native;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -18,7 +19,7 @@ public class NativeShtTests
         if (!OperatingSystem.IsLinux() || System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture != System.Runtime.InteropServices.Architecture.X64)
             return;                                                           // nothing to check elsewhere: the libtorch path runs
         Assert.True(Mkl.Available, $"MKL entry points in libtorch_cpu.so: {Mkl.Unavailable}");
-        if (Environment.GetEnvironmentVariable("ENSEMBLE_NATIVE_SHT") != "0") Assert.True(NativeSht.Enabled);
+        if (Environment.GetEnvironmentVariable("ENSEMBLE_NATIVE_KERNELS") != "0") Assert.True(NativeKernels.Enabled);
     }
 
     [Theory]
@@ -31,7 +32,7 @@ public class NativeShtTests
     [InlineData(181, 360, 90, 91, GridType.Equiangular, 8, ScalarType.Float32)]
     public void Native_transforms_match_the_libtorch_path(int nlat, int nlon, int lmax, int mmax, GridType grid, int b, ScalarType dtype)
     {
-        Assert.True(NativeSht.Enabled, Mkl.Unavailable);
+        Assert.True(NativeKernels.Enabled, Mkl.Unavailable);
         using var scope = NewDisposeScope();
         using var sht = new RealSHT(nlat, nlon, lmax, mmax, grid, dtype: dtype);
         using var isht = new InverseRealSHT(nlat, nlon, lmax, mmax, grid, dtype: dtype);
@@ -42,7 +43,7 @@ public class NativeShtTests
         var cc = view_as_complex(c.clone()).reshape(lmax, mmax, b);
         Assert.Equal(complexType, cc.dtype);
         Tensor forwardRef, inverseRef;
-        using (NativeSht.Suppress())
+        using (NativeKernels.Suppress())
         {
             forwardRef = sht.ForwardDegreeMajor(x);
             inverseRef = isht.InverseDegreeMajor(cc, [b]);

@@ -1,4 +1,5 @@
 using Ensemble.Core;
+using Ensemble.Core.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -14,7 +15,7 @@ namespace Ensemble.Models.Sfno;
 /// rounding in the last bits; used only when no gradient is recorded (autograd needs the module path's tensors).
 /// Measured: docs/benchmarks.md, SFNO inference.
 /// </summary>
-public static class PointwiseFusion
+public static unsafe class PointwiseFusion
 {
     /// <summary>
     /// Whether the fused path applies: no autograd, CPU, activations in the parameter dtype, and either at most
@@ -43,10 +44,10 @@ public static class PointwiseFusion
     public const long LargeFieldBytes = 8L << 20;
 
     /// <summary>Points per tile: the widest hidden tile (<paramref name="widest"/> channels) ≈ 512 KB.</summary>
-    static long TileFor(long widest, long points, ScalarType dtype)
+    static long TileFor(long widest, long points, ScalarType dtype, long budget = 512L << 10)
     {
         long bytes = dtype == ScalarType.Float64 ? 8 : 4;
-        long t = (512L << 10) / (widest * bytes);
+        long t = budget / (widest * bytes);
         t = Math.Max(256, t / 64 * 64);
         return Math.Min(points, t);
     }
@@ -126,6 +127,8 @@ public static class PointwiseFusion
         using var scope = torch.NewDisposeScope();
         z = z.contiguous();
         residual = residual.contiguous();
+        if (Native(z, activation) && residual.dtype == ScalarType.Float32)
+            return BlockRestNative(z, residual, norm0, norm1, activation, mlp, outerSkip).MoveToOuterDisposeScope();
         long batch = z.shape[0], e = z.shape[1], p = z.shape[2] * z.shape[3];
         long hidden = mlp?.Fc1.weight!.shape[0] ?? e;
         long tile = TileFor(Math.Max(hidden, e), p, z.dtype);
@@ -191,6 +194,8 @@ public static class PointwiseFusion
         using var scope = torch.NewDisposeScope();
         x = x.contiguous();
         skipInput = skipInput?.contiguous();
+        if (Native(x, activation) && skipInput is null or { dtype: ScalarType.Float32 })
+            return EncoderDecoderNative(x, first, last, activation, skip, skipInput).MoveToOuterDisposeScope();
         long batch = x.shape[0], cin = x.shape[1], p = x.shape[2] * x.shape[3];
         long hidden = first.weight!.shape[0], cout = last.weight!.shape[0];
         long tile = TileFor(Math.Max(hidden, cout), p, x.dtype);
@@ -219,6 +224,118 @@ public static class PointwiseFusion
                     ot.addmm_(w2, h, 1, 1);
                 }
                 if (sb is not null) ot.addmm_(wskip!, sb.narrow(1, s, n), 1, 1);
+            });
+        }
+        return output.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>float32 tiles with the native kernels (MKL gemms through <see cref="Mkl"/>, fused elementwise passes).</summary>
+    static bool Native(Tensor x, string activation) =>
+        NativeKernels.Active && x.dtype == ScalarType.Float32 && PointwiseKernels.Supports(activation);
+
+    static float* Ptr(Tensor t) => (float*)Mkl.Data(t);
+
+    // 256 KB – 2 MB tiles measured within noise of each other for the native path (docs/benchmarks.md); the libtorch path's 512 KB.
+    const long NativeTileBytes = 512L << 10;
+
+    /// <summary>A conv's weight as a contiguous row-major [out, in] matrix (kept alive by the caller's scope).</summary>
+    static Tensor WeightMatrix(Conv2d conv) => Matrix(conv).contiguous();
+
+    /// <summary>Row-major out[o, j] (+)= w[o, :] · x[:, j] for j &lt; n: out and x rows <paramref name="ldo"/> / <paramref name="ldx"/> apart.</summary>
+    static void Gemm(float* w, int o, int k, float* x, long ldx, float* output, long ldo, int n, bool accumulate) =>
+        // Column-major outᵀ (n × o) = xᵀ (n × k) · wᵀ (k × o).
+        Mkl.Gemm(x, (int)ldx, w, k, output, (int)ldo, n, o, k, 1f, accumulate ? 1f : 0f);
+
+    /// <summary>
+    /// <see cref="BlockRest"/> on the native kernels: per tile, norm0 + activation in one pass into a tile buffer, fc1 (gemm),
+    /// bias + activation in one pass, fc2 (gemm) straight into the output, the skip gemm accumulated there; with norm1, a
+    /// second pass normalises the output in place and accumulates the skip. The same pieces as the libtorch path.
+    /// </summary>
+    static Tensor BlockRestNative(Tensor z, Tensor residual, InstanceNorm2d? norm0, InstanceNorm2d? norm1, string activation,
+        SfnoMlp? mlp, Conv2d outerSkip)
+    {
+        using var scope = torch.NewDisposeScope();
+        long batch = z.shape[0], p = z.shape[2] * z.shape[3];
+        int e = (int)z.shape[1];
+        int hidden = (int)(mlp?.Fc1.weight!.shape[0] ?? e);
+        long tile = TileFor(Math.Max(hidden, e), p, z.dtype, NativeTileBytes);
+        long chunk = StatChunkFor(e, p, tile, z.dtype);
+        var output = torch.empty_like(z);
+        var wskip = WeightMatrix(outerSkip);
+        var w1 = mlp is null ? null : WeightMatrix(mlp.Fc1);
+        var w2 = mlp is null ? null : WeightMatrix(mlp.Fc2);
+        var b1 = mlp?.Fc1.bias?.contiguous();
+        var b2 = norm1 is null ? mlp?.Fc2.bias?.contiguous() : null;
+        float* skipP = Ptr(wskip), w1P = w1 is null ? null : Ptr(w1), w2P = w2 is null ? null : Ptr(w2);
+        float* b1P = b1 is null ? null : Ptr(b1), b2P = b2 is null ? null : Ptr(b2);
+        for (long b = 0; b < batch; b++)
+        {
+            using var inner = torch.NewDisposeScope();
+            var zb = z[b].view(e, p);
+            var ob = output[b].view(e, p);
+            float* zP = Ptr(zb), rP = Ptr(residual[b]), oP = Ptr(ob);
+            var a0 = norm0 is null ? default : NormAffine(zb, chunk, norm0);
+            float* m0 = norm0 is null ? null : Ptr(a0.Mean), g0 = norm0 is null ? null : Ptr(a0.Scale), h0 = norm0 is null ? null : Ptr(a0.Shift);
+            SfnoWorkers.ForSteps(p, tile, (s, n) =>
+            {
+                int nn = (int)n;
+                if (mlp is null)
+                    PointwiseKernels.NormAct(zP + s, p, oP + s, p, e, nn, m0, g0, h0, activation);
+                else
+                {
+                    using var t = torch.empty([e, n], dtype: ScalarType.Float32);
+                    using var h = torch.empty([hidden, n], dtype: ScalarType.Float32);
+                    float* tP = Ptr(t), hP = Ptr(h);
+                    PointwiseKernels.NormAct(zP + s, p, tP, n, e, nn, m0, g0, h0, activation);
+                    Gemm(w1P, hidden, e, tP, n, hP, n, nn, accumulate: false);
+                    PointwiseKernels.BiasAct(hP, hidden, nn, b1P, activation);
+                    if (b2P is not null) PointwiseKernels.FillRows(oP + s, p, e, nn, b2P);
+                    Gemm(w2P, e, hidden, hP, n, oP + s, p, nn, accumulate: b2P is not null);
+                }
+                if (norm1 is null) Gemm(skipP, e, e, rP + s, p, oP + s, p, nn, accumulate: true);
+            });
+            if (norm1 is null) continue;
+            var a1 = NormAffine(ob, chunk, norm1);
+            float* m1 = Ptr(a1.Mean), g1 = Ptr(a1.Scale), h1 = Ptr(a1.Shift);
+            SfnoWorkers.ForSteps(p, chunk, (s, n) =>
+            {
+                PointwiseKernels.Norm(oP + s, p, e, (int)n, m1, g1, h1);
+                Gemm(skipP, e, e, rP + s, p, oP + s, p, (int)n, accumulate: true);
+            });
+        }
+        return output.MoveToOuterDisposeScope();
+    }
+
+    /// <summary><see cref="EncoderDecoder"/> on the native kernels (gemm, bias + activation in one pass, gemm, skip gemm).</summary>
+    static Tensor EncoderDecoderNative(Tensor x, Conv2d first, Conv2d last, string activation, Conv2d? skip, Tensor? skipInput)
+    {
+        using var scope = torch.NewDisposeScope();
+        long batch = x.shape[0], p = x.shape[2] * x.shape[3];
+        int cin = (int)x.shape[1], hidden = (int)first.weight!.shape[0], cout = (int)last.weight!.shape[0];
+        int cskip = (int)(skipInput?.shape[1] ?? 0);
+        long tile = TileFor(Math.Max(hidden, cout), p, x.dtype, NativeTileBytes);
+        var output = torch.empty([batch, cout, x.shape[2], x.shape[3]], dtype: x.dtype);
+        var w1 = WeightMatrix(first);
+        var w2 = WeightMatrix(last);
+        var b1 = first.bias?.contiguous();
+        var b2 = last.bias?.contiguous();
+        var wskip = skip is null ? null : WeightMatrix(skip);
+        float* w1P = Ptr(w1), w2P = Ptr(w2), b1P = b1 is null ? null : Ptr(b1), b2P = b2 is null ? null : Ptr(b2);
+        float* skipP = wskip is null ? null : Ptr(wskip);
+        for (long b = 0; b < batch; b++)
+        {
+            using var inner = torch.NewDisposeScope();
+            float* xP = Ptr(x[b]), oP = Ptr(output[b]), sP = skipInput is null ? null : Ptr(skipInput[b]);
+            SfnoWorkers.ForSteps(p, tile, (s, n) =>
+            {
+                int nn = (int)n;
+                using var h = torch.empty([hidden, n], dtype: ScalarType.Float32);
+                float* hP = Ptr(h);
+                Gemm(w1P, hidden, cin, xP + s, p, hP, n, nn, accumulate: false);
+                PointwiseKernels.BiasAct(hP, hidden, nn, b1P, activation);
+                if (b2P is not null) PointwiseKernels.FillRows(oP + s, p, cout, nn, b2P);
+                Gemm(w2P, cout, hidden, hP, n, oP + s, p, nn, accumulate: b2P is not null);
+                if (sP is not null) Gemm(skipP, cout, cskip, sP + s, p, oP + s, p, nn, accumulate: true);
             });
         }
         return output.MoveToOuterDisposeScope();

@@ -1,4 +1,5 @@
 using Ensemble.Core;
+using Ensemble.Core.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -12,39 +13,15 @@ namespace Ensemble.Spherical.Native;
 /// degrees l ≥ m only. The libtorch path (rfft, permuting copies, bmm per order block, copies into strided slots,
 /// irfft with its own padding copy and a copy of each chunk's output) computes the same sums. Pieces are those of the
 /// libtorch path (Fourier row chunks, Legendre order blocks), so results do not depend on who runs them.
-/// Used for float32/float64 CPU tensors that record no gradient; <c>ENSEMBLE_NATIVE_SHT=0</c> turns it off.
+/// Used for float32/float64 CPU tensors that record no gradient while <see cref="NativeKernels"/> are on.
 /// </summary>
 internal static unsafe class NativeSht
 {
-    static readonly bool s_enabled = Mkl.Available && Environment.GetEnvironmentVariable("ENSEMBLE_NATIVE_SHT") != "0";
-
-    [ThreadStatic] static int t_suppressed;
     [ThreadStatic] static Dictionary<(bool, bool, long, long, long, long, long), IntPtr>? t_descriptors;
-
-    /// <summary>Whether the native path is on in this process.</summary>
-    public static bool Enabled => s_enabled;
-
-    /// <summary>Runs the libtorch path on this thread until disposed (tests compare the two).</summary>
-    public static IDisposable Suppress()
-    {
-        t_suppressed++;
-        return new Release();
-    }
-
-    sealed class Release : IDisposable
-    {
-        bool _done;
-        public void Dispose()
-        {
-            if (_done) return;
-            _done = true;
-            t_suppressed--;
-        }
-    }
 
     /// <summary>Whether a checked input (dtype matching the table) takes the native path: CPU, float32/float64, no gradient.</summary>
     public static bool Applies(Tensor x, Tensor table) =>
-        s_enabled && t_suppressed == 0 && x.device_type == DeviceType.CPU && table.device_type == DeviceType.CPU
+        NativeKernels.Active && x.device_type == DeviceType.CPU && table.device_type == DeviceType.CPU
         && (table.dtype is ScalarType.Float32 or ScalarType.Float64) && !(x.requires_grad && torch.is_grad_enabled());
 
     /// <summary>One thread's committed descriptor for a batch shape (created on first use, kept for the process).</summary>

@@ -36,7 +36,7 @@ public static class SfnoBatchOne
                 self.Refresh();
                 var c0 = self.TotalProcessorTime;
                 var sw = Stopwatch.StartNew();
-                using (modes[k].LibTorchSht ? Ensemble.Spherical.Native.NativeSht.Suppress() : null)
+                using (modes[k].LibTorchSht ? Ensemble.Core.Native.NativeKernels.Suppress() : null)
                 using (net.forward(x)) { }
                 double ms = sw.Elapsed.TotalMilliseconds;
                 self.Refresh();

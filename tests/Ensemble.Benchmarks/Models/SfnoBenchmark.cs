@@ -42,6 +42,8 @@ public static class SfnoBenchmark
     public static int Run(string[] args)
     {
         if (args.Length > 0 && args[0] == "--child") return Child(args[1..]);
+        if (args.Length > 0 && args[0] == "--dft") return Ensemble.Benchmarks.Spherical.DftLayouts.Run();
+        if (args.Length > 0 && args[0] == "--gemm") return Ensemble.Benchmarks.Spherical.GemmShapes.Run();
         if (args.Length > 1 && args[0] == "--batch1")
             return SfnoBatchOne.Run(Cases.Single(c => c.Key == args[1]).Config, args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 15);
         if (args.Length > 2 && args[0] == "--stages")

@@ -107,7 +107,12 @@ public static class SfnoStageProfile
             Time("last block: filter", () => { var (o, r) = last.Filter.forward(xin); r.Dispose(); return o; });
             Time("last block: whole", () => last.forward(xin));
             using var zo = torch.randn([batch, e, h0, w0], generator: gen);
-            Time("last block: fused rest alone", () => PointwiseFusion.BlockRest(zo, xo, last.Norm0, last.Norm1, "gelu", last.Mlp, last.OuterSkip));
+            for (int rep = 0; rep < 3; rep++)
+            {
+                Time("last block: fused rest alone", () => PointwiseFusion.BlockRest(zo, xo, last.Norm0, last.Norm1, "gelu", last.Mlp, last.OuterSkip));
+                using (Ensemble.Core.Native.NativeKernels.Suppress())
+                    Time("last block: fused rest alone, libtorch ops", () => PointwiseFusion.BlockRest(zo, xo, last.Norm0, last.Norm1, "gelu", last.Mlp, last.OuterSkip));
+            }
             Time("last block: fused rest, no norms", () => PointwiseFusion.BlockRest(zo, xo, null, null, "gelu", last.Mlp, last.OuterSkip));
             Time("last block: fused rest, no mlp", () => PointwiseFusion.BlockRest(zo, xo, last.Norm0, last.Norm1, "gelu", null, last.OuterSkip));
             var first = net.Blocks[0];

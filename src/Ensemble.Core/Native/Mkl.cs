@@ -2,17 +2,17 @@ using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Ensemble.Spherical.Native;
+namespace Ensemble.Core.Native;
 
 /// <summary>
 /// The BLAS and DFTI entry points of the MKL that libtorch's CPU build links in and exports (<c>libtorch_cpu.so</c>:
 /// Fortran <c>sgemm_</c>/<c>dgemm_</c>, <c>Dfti*</c>), and the data pointer of a tensor (LibTorchSharp's
 /// <c>THSTensor_data</c>). Calling them directly lets a transform pass strides (BLAS leading dimensions, DFTI strides
-/// and distances) instead of reordering tensors around libtorch ops; see <see cref="NativeSht"/>. Resolved once; when
+/// and distances) instead of reordering tensors around libtorch ops; see <Ensemble.Spherical.Native.NativeSht and Ensemble.Models.Sfno.PointwiseKernels/>. Resolved once; when
 /// anything is missing (another platform, a libtorch without MKL) <see cref="Available"/> is false and callers keep
 /// the libtorch path.
 /// </summary>
-internal static unsafe class Mkl
+public static unsafe class Mkl
 {
     // DFTI configuration (mkl_dfti.h).
     public const int DftiNumberOfTransforms = 7, DftiConjugateEvenStorage = 10, DftiPlacement = 11,

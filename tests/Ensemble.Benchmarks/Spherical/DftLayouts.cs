@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using Ensemble.Core.Native;
+using Ensemble.Spherical.Native;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Ensemble.Benchmarks.Spherical;
+
+/// <summary>
+/// `-- sfno --dft` : one thread, the forward real DFTs of the SFNO benchmark grids in the layouts the native SHT can
+/// use, against libtorch's rfft (+ the permuting copy its SHT path needs). Median ms of 15.
+/// </summary>
+public static unsafe class DftLayouts
+{
+    public static int Run()
+    {
+        torch.set_num_threads(1);
+        foreach (var (b, nlat, nlon) in new[] { (64L, 181, 360), (64L, 90, 180), (32L, 91, 180), (32L, 45, 90) })
+        {
+            int nfreq = nlon / 2 + 1;
+            using var x = torch.randn([b, nlat, nlon]);
+            using var orders = torch.empty([nfreq, nlat, 2 * b]);
+            using var contiguous = torch.empty([b, nlat, nfreq, 2]);
+            byte* xp = (byte*)Mkl.Data(x), op = (byte*)Mkl.Data(orders), cp = (byte*)Mkl.Data(contiguous);
+            Console.WriteLine($"B {b}, {nlat}×{nlon}:");
+            Time("  libtorch rfft", () => torch.fft.rfft(x, dim: -1, norm: FFTNormType.Forward).Dispose());
+            Time("  libtorch rfft + permute copy", () =>
+            {
+                using var f = torch.fft.rfft(x, dim: -1, norm: FFTNormType.Forward);
+                orders.view(nfreq, nlat, b, 2).copy_(torch.view_as_real(f).permute(2, 1, 0, 3));
+            });
+            var all = Mkl.RealDescriptor(false, true, nlon, b * nlat, nlon, 1, nfreq);
+            Time("  DFTI one call, contiguous", () => Mkl.Compute(all, true, xp, cp));
+            Time("  DFTI one call + permute copy", () =>
+            {
+                Mkl.Compute(all, true, xp, cp);
+                orders.view(nfreq, nlat, b, 2).copy_(contiguous.permute(2, 1, 0, 3));
+            });
+            var perLat = Mkl.RealDescriptor(false, true, nlon, b, (long)nlat * nlon, (long)nlat * b, 1);
+            Time("  DFTI per latitude, strided out", () =>
+            {
+                for (long i = 0; i < nlat; i++) Mkl.Compute(perLat, true, xp + i * nlon * 4, op + i * b * 8);
+            });
+            var scratchDesc = Mkl.RealDescriptor(false, true, nlon, b, (long)nlat * nlon, b, 1);
+            using var scratch = torch.empty([nfreq, 2 * b]);
+            byte* sp = (byte*)Mkl.Data(scratch);
+            Time("  DFTI per latitude via L2 scratch", () =>
+            {
+                for (long i = 0; i < nlat; i++)
+                {
+                    Mkl.Compute(scratchDesc, true, xp + i * nlon * 4, sp);
+                    for (long m = 0; m < nfreq; m++)
+                        Buffer.MemoryCopy(sp + m * b * 8, op + (m * nlat + i) * b * 8, b * 8, b * 8);
+                }
+            });
+            var perField = Mkl.RealDescriptor(false, true, nlon, nlat, nlon, (long)nlat * b, b);
+            Time("  DFTI per field, strided out", () =>
+            {
+                for (long j = 0; j < b; j++) Mkl.Compute(perField, true, xp + j * nlat * nlon * 4, op + j * 8);
+            });
+            // Orders m-major per field row: transforms of one field's rows, output [m][row] (stride nlat, distance 1).
+            var rowMajor = Mkl.RealDescriptor(false, true, nlon, nlat, nlon, nlat, 1);
+            Time("  DFTI per field, m-major per field", () =>
+            {
+                for (long j = 0; j < b; j++) Mkl.Compute(rowMajor, true, xp + j * nlat * nlon * 4, cp + j * nlat * nfreq * 8);
+            });
+        }
+        return 0;
+    }
+
+    static void Time(string name, Action body)
+    {
+        body();
+        var t = new List<double>();
+        for (int i = 0; i < 15; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            body();
+            t.Add(sw.Elapsed.TotalMilliseconds);
+        }
+        t.Sort();
+        Console.WriteLine($"{name,-40} {t[t.Count / 2],8:F3} ms");
+    }
+}
+
+/// <summary>`-- sfno --gemm` : one thread, the SFNO's 1×1-conv gemm shapes through libtorch and through BLAS directly.</summary>
+public static unsafe class GemmShapes
+{
+    public static int Run()
+    {
+        torch.set_num_threads(1);
+        const long P = 65160;
+        foreach (var (mo, k) in new[] { (128L, 64L), (64L, 128L), (64L, 64L) })
+        {
+            using var w = torch.randn([mo, k]);
+            using var x = torch.randn([k, P]);
+            using var y = torch.empty([mo, P]);
+            double flop = 2.0 * mo * k * P;
+            float* wp = (float*)Mkl.Data(w), xp = (float*)Mkl.Data(x), yp = (float*)Mkl.Data(y);
+            Console.WriteLine($"[{mo}×{k}]·[{k}×{P}]:");
+            Report("  torch.mm whole", flop, () => torch.mm(w, x).Dispose());
+            foreach (long tile in new[] { 512L, 1024, 2048, 4096, 8192 })
+            {
+                Report($"  torch addmm_ tiles {tile}", flop, () =>
+                {
+                    for (long s = 0; s < P; s += tile)
+                    {
+                        long n = Math.Min(tile, P - s);
+                        using var yt = y.narrow(1, s, n);
+                        using var xt = x.narrow(1, s, n);
+                        yt.addmm_(w, xt, 0, 1);
+                    }
+                });
+                Report($"  BLAS sgemm tiles {tile}", flop, () =>
+                {
+                    for (long s = 0; s < P; s += tile)
+                    {
+                        int n = (int)Math.Min(tile, P - s);
+                        // Row-major y[:, s:s+n] = w · x[:, s:s+n]: column-major yᵀ (n × mo) = xᵀ (n × k) · wᵀ (k × mo).
+                        Mkl.Gemm(xp + s, (int)P, wp, (int)k, yp + s, (int)P, n, (int)mo, (int)k, 1f, 0f);
+                    }
+                });
+            }
+        }
+        return 0;
+    }
+
+    static void Report(string name, double flop, Action body)
+    {
+        body();
+        var t = new List<double>();
+        for (int i = 0; i < 9; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            body();
+            t.Add(sw.Elapsed.TotalMilliseconds);
+        }
+        t.Sort();
+        double ms = t[t.Count / 2];
+        Console.WriteLine($"{name,-34} {ms,8:F2} ms  {flop / ms / 1e6,6:F1} GFLOP/s");
+    }
+}
