@@ -7,11 +7,12 @@ namespace Ensemble.Spherical.Native;
 
 /// <summary>
 /// The degree-major scalar SHT pair (<see cref="RealSHT.ForwardDegreeMajor"/>, <see cref="InverseRealSHT.InverseDegreeMajor"/>)
-/// on CPU without layout copies: the FFTs are MKL DFTI batches whose strides write the Fourier orders straight into
-/// the [m, k, b] layout the Legendre step reads (and read them from there on the way back), and the Legendre step is
-/// one BLAS gemm per order m whose leading dimensions address the degree-major coefficients in place, over the
-/// degrees l ≥ m only. The libtorch path (rfft, permuting copies, bmm per order block, copies into strided slots,
-/// irfft with its own padding copy and a copy of each chunk's output) computes the same sums. Pieces are those of the
+/// on CPU with one move of the Fourier orders per direction: the FFTs are contiguous MKL DFTI batches, each chunk's
+/// orders m &lt; mmax are moved between its rows and the [m, k, b] layout the Legendre step reads (an L1-friendly loop),
+/// and the Legendre step is one BLAS gemm per order m whose leading dimensions address the degree-major coefficients in
+/// place, over the degrees l ≥ m only. The libtorch path (rfft, permuting copies, bmm per order block, copies into
+/// strided slots, irfft with its own padding copy and a copy of each chunk's output) computes the same sums, with
+/// about three times the memory traffic. Pieces are those of the
 /// libtorch path (Fourier row chunks, Legendre order blocks), so results do not depend on who runs them.
 /// Used for float32/float64 CPU tensors that record no gradient while <see cref="NativeKernels"/> are on.
 /// </summary>
@@ -41,20 +42,24 @@ internal static unsafe class NativeSht
         var x = input.reshape(b, nlat, nlon).contiguous();
         int nfreq = nlon / 2 + 1;
         long n = 2 * b;                                                               // re/im of the B fields
-        // Orders [m, k, b, re/im]; the DFTs write orders 0 … nlon/2, so the buffer has at least that many rows.
-        var orders = torch.empty([Math.Max(nfreq, mmax), nlat, n], dtype: table.dtype);
-        if (nfreq < mmax) orders.narrow(0, nfreq, mmax - nfreq).fill_(Scalars.Of(0));
+        // Orders [m, k, b, re/im], m < mmax; orders above nlon/2 are zero.
+        int nf = Math.Min(nfreq, mmax);
+        var orders = torch.empty([mmax, nlat, n], dtype: table.dtype);
+        if (nf < mmax) orders.narrow(0, nf, mmax - nf).fill_(Scalars.Of(0));
         var chunks = ShtShapes.FourierChunks(b, nlat, nlon);
         byte* xp = (byte*)Mkl.Data(x), op = (byte*)Mkl.Data(orders);
         int size = dbl ? 8 : 4;
         run(chunks.Length, k => chunks[k].Length, k =>
         {
-            // One call per latitude row i over the chunk's fields j: order m of (j, i) lands at complex index
-            // (m·nlat + i)·B + j, so the fields of a call are adjacent in the output (fields nlat·nlon apart in the input).
             var (s, len) = chunks[k];
-            var h = Descriptor(dbl, true, nlon, len, (long)nlat * nlon, (long)nlat * b, 1);
-            for (long i = 0; i < nlat; i++)
-                Mkl.Compute(h, true, xp + (s * nlat + i) * nlon * size, op + (i * b + s) * 2 * size);
+            // The chunk's rows as one contiguous batch, then its first nf orders moved into [m, k, b] (complex values:
+            // 2·size bytes). MKL's batches with the strides of [m, k, b] on the output (no move) measured 1.1–1.6× slower
+            // than this (`-- sfno --dft`, docs/benchmarks.md).
+            using var scratch = torch.empty([len, nlat, nfreq, 2], dtype: table.dtype);
+            byte* sp = (byte*)Mkl.Data(scratch);
+            Mkl.Compute(Descriptor(dbl, true, nlon, len * nlat, nlon, 1, nfreq), true, xp + s * nlat * nlon * size, sp);
+            if (dbl) ScatterOrders((System.Numerics.Complex*)sp, (System.Numerics.Complex*)op, s, len, nlat, nfreq, nf, b);
+            else ScatterOrders((long*)sp, (long*)op, s, len, nlat, nfreq, nf, b);
         });
         var result = torch.empty([lmax, mmax, n], dtype: table.dtype);
         int active = plan.ActiveOrders;
@@ -93,12 +98,10 @@ internal static unsafe class NativeSht
         int nfreq = nlon / 2 + 1;
         long n = 2 * b;
         int size = dbl ? 8 : 4;
-        // Orders [m, k, b, re/im]; the inverse DFTs read orders 0 … nlon/2, so rows up to there exist and are zero
-        // beyond the last active order.
-        int rowsTotal = Math.Max(nfreq, mmax);
-        var g = torch.empty([rowsTotal, nlat, n], dtype: table.dtype);
+        // Orders [m, k, b, re/im], zero beyond the last active order (the move into the DFT rows pads to nlon/2 + 1).
+        var g = torch.empty([mmax, nlat, n], dtype: table.dtype);
         int active = plan.ActiveOrders;
-        if (active < rowsTotal) g.narrow(0, active, rowsTotal - active).fill_(Scalars.Of(0));
+        if (active < mmax) g.narrow(0, active, mmax - active).fill_(Scalars.Of(0));
         byte* cp = (byte*)Mkl.Data(c), tp = (byte*)Mkl.Data(table), gp = (byte*)Mkl.Data(g);
         var blocks = plan.Blocks;
         bool nyquist = nlon % 2 == 0 && nlon / 2 < mmax;
@@ -122,13 +125,16 @@ internal static unsafe class NativeSht
         var f = torch.empty([b, nlat, nlon], dtype: table.dtype);
         byte* fp = (byte*)Mkl.Data(f);
         var chunks = ShtShapes.FourierChunks(b, nlat, nlon);
+        int nfi = Math.Min(nfreq, mmax);
         run(chunks.Length, k => chunks[k].Length, k =>
         {
-            // As in the forward: per latitude row i, the chunk's fields are adjacent on the orders' side.
             var (s, len) = chunks[k];
-            var h = Descriptor(dbl, false, nlon, len, (long)nlat * nlon, (long)nlat * b, 1);
-            for (long i = 0; i < nlat; i++)
-                Mkl.Compute(h, false, gp + (i * b + s) * 2 * size, fp + (s * nlat + i) * nlon * size);
+            // The chunk's orders gathered into contiguous rows of nlon/2 + 1 (zero above mmax), one contiguous batch.
+            using var scratch = torch.empty([len, nlat, nfreq, 2], dtype: table.dtype);
+            byte* sp = (byte*)Mkl.Data(scratch);
+            if (dbl) GatherOrders((System.Numerics.Complex*)gp, (System.Numerics.Complex*)sp, s, len, nlat, nfreq, nfi, b);
+            else GatherOrders((long*)gp, (long*)sp, s, len, nlat, nfreq, nfi, b);
+            Mkl.Compute(Descriptor(dbl, false, nlon, len * nlat, nlon, 1, nfreq), false, sp, fp + s * nlat * nlon * size);
         });
         GC.KeepAlive(c);
         GC.KeepAlive(g);
@@ -148,5 +154,33 @@ internal static unsafe class NativeSht
             float* s = (float*)p;
             for (long i = 0; i < count; i++) s[2 * i + 1] = 0;
         }
+    }
+
+    /// <summary>orders[m, k, s + j] = rows[(j·nlat + k)·nfreq + m] for m &lt; nf (complex elements T).</summary>
+    static void ScatterOrders<T>(T* rows, T* orders, long s, long len, int nlat, int nfreq, int nf, long b) where T : unmanaged
+    {
+        // Per latitude k and field j one contiguous source row; its nf destinations are nf lines that stay in L1 over j.
+        long step = (long)nlat * b;
+        for (long k = 0; k < nlat; k++)
+            for (long j = 0; j < len; j++)
+            {
+                T* src = rows + (j * nlat + k) * nfreq;
+                T* dst = orders + k * b + s + j;
+                for (int m = 0; m < nf; m++) dst[m * step] = src[m];
+            }
+    }
+
+    /// <summary>rows[(j·nlat + k)·nfreq + m] = orders[m, k, s + j] for m &lt; nf, zero for nf ≤ m &lt; nfreq.</summary>
+    static void GatherOrders<T>(T* orders, T* rows, long s, long len, int nlat, int nfreq, int nf, long b) where T : unmanaged
+    {
+        long step = (long)nlat * b;
+        for (long k = 0; k < nlat; k++)
+            for (long j = 0; j < len; j++)
+            {
+                T* dst = rows + (j * nlat + k) * nfreq;
+                T* src = orders + k * b + s + j;
+                for (int m = 0; m < nf; m++) dst[m] = src[m * step];
+                new Span<T>(dst + nf, nfreq - nf).Clear();
+            }
     }
 }

@@ -15,7 +15,7 @@ public static unsafe class DftLayouts
     public static int Run()
     {
         torch.set_num_threads(1);
-        foreach (var (b, nlat, nlon) in new[] { (64L, 181, 360), (64L, 90, 180), (32L, 91, 180), (32L, 45, 90) })
+        foreach (var (b, nlat, nlon, mmax) in new[] { (64L, 181, 360, 91), (64L, 90, 180, 91), (32L, 91, 180, 46), (32L, 45, 90, 46) })
         {
             int nfreq = nlon / 2 + 1;
             using var x = torch.randn([b, nlat, nlon]);
@@ -51,6 +51,24 @@ public static unsafe class DftLayouts
                     Mkl.Compute(scratchDesc, true, xp + i * nlon * 4, sp);
                     for (long m = 0; m < nfreq; m++)
                         Buffer.MemoryCopy(sp + m * b * 8, op + (m * nlat + i) * b * 8, b * 8, b * 8);
+                }
+            });
+            // Contiguous DFTs of a chunk of 16 fields, then a blocked transpose of the first mmax orders into [m, k, b].
+            const long Chunk = 16;
+            var chunkDesc = Mkl.RealDescriptor(false, true, nlon, Chunk * nlat, nlon, 1, nfreq);
+            Time("  DFTI contiguous chunks + C# transpose", () =>
+            {
+                for (long s0 = 0; s0 < b; s0 += Chunk)
+                {
+                    Mkl.Compute(chunkDesc, true, xp + s0 * nlat * nlon * 4, cp);
+                    long* src = (long*)cp, dst = (long*)op;               // one complex float = 8 bytes
+                    for (long k = 0; k < nlat; k++)
+                        for (long m = 0; m < mmax; m++)
+                        {
+                            long* d = dst + (m * nlat + k) * b + s0;
+                            long* sr = src + k * nfreq + m;
+                            for (long j = 0; j < Chunk; j++) d[j] = sr[j * nlat * nfreq];
+                        }
                 }
             });
             var perField = Mkl.RealDescriptor(false, true, nlon, nlat, nlon, (long)nlat * b, b);
