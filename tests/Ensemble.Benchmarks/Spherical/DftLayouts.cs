@@ -108,6 +108,17 @@ public static unsafe class GemmShapes
     {
         torch.set_num_threads(1);
         const long P = 65160;
+        {
+            // GELU over a 1 MB tile (in cache, as in the pointwise tiles): libtorch's gelu_ (oneDNN) against the native pass.
+            using var a = torch.randn([64, 4096]);
+            using var o = torch.empty_like(a);
+            float* ap = (float*)Mkl.Data(a), op = (float*)Mkl.Data(o);
+            double elems = 64.0 * 4096;
+            Report("GELU 1 MB tile, libtorch gelu_ (ns/elt as GFLOP/s column × 0)", 0, () => { using var c = a.clone(); c.gelu_(); });
+            Report("GELU 1 MB tile, libtorch clone only", 0, () => { using var c = a.clone(); });
+            Report("GELU 1 MB tile, native NormAct", 0, () => Ensemble.Models.Sfno.PointwiseKernels.NormAct(ap, 4096, op, 4096, 64, 4096, null, null, null, "gelu"));
+            Console.WriteLine($"  (elements per call: {elems})");
+        }
         foreach (var (mo, k) in new[] { (128L, 64L), (64L, 128L), (64L, 64L) })
         {
             using var w = torch.randn([mo, k]);
