@@ -274,7 +274,7 @@ public static unsafe class PointwiseFusion
             var zb = z[b].view(e, p);
             var ob = output[b].view(e, p);
             float* zP = Ptr(zb), rP = Ptr(residual[b]), oP = Ptr(ob);
-            var a0 = norm0 is null ? default : NormAffine(zb, chunk, norm0);
+            var a0 = norm0 is null ? default : NormAffineNative(zP, e, p, chunk, norm0);
             float* m0 = norm0 is null ? null : Ptr(a0.Mean), g0 = norm0 is null ? null : Ptr(a0.Scale), h0 = norm0 is null ? null : Ptr(a0.Shift);
             SfnoWorkers.ForSteps(p, tile, (s, n) =>
             {
@@ -295,7 +295,7 @@ public static unsafe class PointwiseFusion
                 if (norm1 is null) Gemm(skipP, e, e, rP + s, p, oP + s, p, nn, accumulate: true);
             });
             if (norm1 is null) continue;
-            var a1 = NormAffine(ob, chunk, norm1);
+            var a1 = NormAffineNative(oP, e, p, chunk, norm1);
             float* m1 = Ptr(a1.Mean), g1 = Ptr(a1.Scale), h1 = Ptr(a1.Shift);
             SfnoWorkers.ForSteps(p, chunk, (s, n) =>
             {
@@ -339,5 +339,50 @@ public static unsafe class PointwiseFusion
             });
         }
         return output.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// <see cref="NormAffine"/> for a contiguous float32 [C, P] field in C#: per chunk (a piece) and channel the mean and
+    /// the sum of squared deviations accumulated in float64 (two passes over the chunk's row), chunks combined in order
+    /// (Chan et al.); one pass over the data per statistic and no libtorch ops.
+    /// </summary>
+    static (Tensor Mean, Tensor Scale, Tensor Shift) NormAffineNative(float* x, int c, long p, long chunk, InstanceNorm2d norm)
+    {
+        int count = (int)((p + chunk - 1) / chunk);
+        var means = new double[count * c];
+        var m2s = new double[count * c];
+        SfnoWorkers.ForEach(count, null, i =>
+        {
+            long s = i * chunk, n = Math.Min(chunk, p - s);
+            for (int ch = 0; ch < c; ch++)
+            {
+                float* row = x + ch * p + s;
+                double mu = PointwiseKernels.Sum(row, n) / n;
+                means[i * c + ch] = mu;
+                m2s[i * c + ch] = PointwiseKernels.SumSquaredDeviations(row, n, mu);
+            }
+        });
+        var gamma = norm.weight is { } w ? w.to(ScalarType.Float64).data<double>().ToArray() : null;
+        var beta = norm.bias is { } bb ? bb.to(ScalarType.Float64).data<double>().ToArray() : null;
+        var mean = new float[c];
+        var scale = new float[c];
+        var shift = new float[c];
+        for (int ch = 0; ch < c; ch++)
+        {
+            double total = 0;
+            for (int i = 0; i < count; i++) total += means[i * c + ch] * Math.Min(chunk, p - i * chunk);
+            total /= p;
+            double m2 = 0;
+            for (int i = 0; i < count; i++)
+            {
+                double d = means[i * c + ch] - total;
+                m2 += m2s[i * c + ch] + d * d * Math.Min(chunk, p - i * chunk);
+            }
+            double rstd = 1.0 / Math.Sqrt(m2 / p + norm.eps);
+            mean[ch] = (float)total;
+            scale[ch] = (float)(gamma is null ? rstd : rstd * gamma[ch]);
+            shift[ch] = (float)(beta?[ch] ?? 0.0);
+        }
+        return (torch.tensor(mean), torch.tensor(scale), torch.tensor(shift));
     }
 }

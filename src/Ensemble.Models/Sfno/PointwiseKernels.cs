@@ -147,4 +147,47 @@ internal static unsafe class PointwiseKernels
     {
         for (int c = 0; c < rows; c++) new ReadOnlySpan<float>(src + c * srcStride, n).CopyTo(new Span<float>(dst + c * dstStride, n));
     }
+
+    /// <summary>Σ x[j] for j &lt; n, accumulated in float64.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static double Sum(float* x, long n)
+    {
+        var a0 = Vector256<double>.Zero;
+        var a1 = Vector256<double>.Zero;
+        long j = 0;
+        for (; j <= n - 8; j += 8)
+        {
+            var (lo, hi) = Vector256.Widen(Vector256.Load(x + j));
+            a0 += lo;
+            a1 += hi;
+        }
+        double sum = Vector256.Sum(a0 + a1);
+        for (; j < n; j++) sum += x[j];
+        return sum;
+    }
+
+    /// <summary>Σ (x[j] − mean)² for j &lt; n, in float64.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static double SumSquaredDeviations(float* x, long n, double mean)
+    {
+        var m = Vector256.Create(mean);
+        var a0 = Vector256<double>.Zero;
+        var a1 = Vector256<double>.Zero;
+        long j = 0;
+        for (; j <= n - 8; j += 8)
+        {
+            var (lo, hi) = Vector256.Widen(Vector256.Load(x + j));
+            lo -= m;
+            hi -= m;
+            a0 = Vector256.FusedMultiplyAdd(lo, lo, a0);
+            a1 = Vector256.FusedMultiplyAdd(hi, hi, a1);
+        }
+        double sum = Vector256.Sum(a0 + a1);
+        for (; j < n; j++)
+        {
+            double d = x[j] - mean;
+            sum += d * d;
+        }
+        return sum;
+    }
 }
