@@ -11,7 +11,7 @@ namespace Ensemble.Spherical.Tests;
 /// </summary>
 public class DegreeMajorPiecesTests
 {
-    // 20 fields of 91×180 hold 327,600 values: above ShtShapes.FourierChunkFloats, so the FFTs run in 4 row chunks.
+    // 20 fields of 91×180 hold 327,600 values: above ShtShapes.FourierChunkFloats (65,536), so the FFTs run in 4 row chunks.
     const int B = 20, NLat = 91, NLon = 180, LMax = 45, MMax = 46;
 
     static readonly PieceRunner Reversed = (count, _, body) =>

@@ -66,13 +66,16 @@ public static unsafe class PointwiseFusion
     static Tensor Matrix(Conv2d conv) => conv.weight!.view(conv.weight.shape[0], conv.weight.shape[1]);
 
     /// <summary>
-    /// Points per statistics chunk: about 1 MB of a C-channel field (still few reductions per norm, and enough chunks on
-    /// the large grids for the workers of a shared batch-1 forward to split them).
+    /// Points per statistics chunk: about <see cref="StatBytes"/> of a C-channel field, at least a tile (few reductions
+    /// per norm, and enough chunks for the workers of a shared batch-1 forward to split them: with 1 MB, (b)'s inner
+    /// grid was one chunk, a serial step).
     /// </summary>
+    const long StatBytes = 256L << 10;
+
     static long StatChunkFor(long channels, long points, long tile, ScalarType dtype)
     {
         long bytes = dtype == ScalarType.Float64 ? 8 : 4;
-        return Math.Min(points, Math.Max(tile, (1L << 20) / (channels * bytes)));
+        return Math.Min(points, Math.Max(tile, StatBytes / (channels * bytes)));
     }
 
     /// <summary>

@@ -48,8 +48,12 @@ internal static class ShtShapes
     public static (long Start, long Length)[] FourierChunks(long b, long nlat, long nlon) =>
         PieceRunners.Split(b, b * nlat * nlon >= FourierChunkFloats ? 4 : 1);
 
-    /// <summary>Fields smaller than this (1 MB of float32) are transformed in one call.</summary>
-    public const long FourierChunkFloats = 1L << 18;
+    /// <summary>
+    /// Fields smaller than this (256 KB of float32) are transformed in one call. 1 MB left (b)'s 45×90 transforms (32
+    /// fields) in one piece, a serial step of its shared batch-1 forward; 256 KB: 11 % faster there, (a) unchanged
+    /// (`-- sfno --batch1`, docs/benchmarks.md).
+    /// </summary>
+    public const long FourierChunkFloats = 1L << 16;
 
     /// <summary>rfft over the last axis (norm "forward"), truncated or zero-padded to mmax orders.</summary>
     public static Tensor RfftOrders(Tensor x, int mmax)
