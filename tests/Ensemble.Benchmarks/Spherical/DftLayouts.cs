@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Ensemble.Core.Native;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -85,17 +84,6 @@ public static unsafe class DftLayouts
         return 0;
     }
 
-    static void Time(string name, Action body)
-    {
-        body();
-        var t = new List<double>();
-        for (int i = 0; i < 15; i++)
-        {
-            var sw = Stopwatch.StartNew();
-            body();
-            t.Add(sw.Elapsed.TotalMilliseconds);
-        }
-        t.Sort();
-        Console.WriteLine($"{name,-40} {t[t.Count / 2],8:F3} ms");
-    }
+    static void Time(string name, Action body) =>
+        Console.WriteLine($"{name,-40} {GemmShapes.MedianMs(body, 15),8:F3} ms");
 }

@@ -60,16 +60,22 @@ public static unsafe class GemmShapes
 
     static void Report(string name, double flop, Action body)
     {
+        double ms = MedianMs(body, 9);
+        Console.WriteLine($"{name,-34} {ms,8:F2} ms  {flop / ms / 1e6,6:F1} GFLOP/s");
+    }
+
+    /// <summary>Median wall time of <paramref name="reps"/> calls after one untimed call.</summary>
+    internal static double MedianMs(Action body, int reps)
+    {
         body();
         var t = new List<double>();
-        for (int i = 0; i < 9; i++)
+        for (int i = 0; i < reps; i++)
         {
             var sw = Stopwatch.StartNew();
             body();
             t.Add(sw.Elapsed.TotalMilliseconds);
         }
         t.Sort();
-        double ms = t[t.Count / 2];
-        Console.WriteLine($"{name,-34} {ms,8:F2} ms  {flop / ms / 1e6,6:F1} GFLOP/s");
+        return t[t.Count / 2];
     }
 }
