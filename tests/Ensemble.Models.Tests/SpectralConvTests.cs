@@ -7,7 +7,8 @@ using static TorchSharp.torch;
 namespace Ensemble.Models.Tests;
 
 /// <summary>
-/// The dhconv filter runs on degree-major coefficients (one bmm over l, in degree groups that skip the zero m &gt; l
+/// The dhconv filter runs on degree-major coefficients (one bmm over l, or one MKL gemm per degree with the native
+/// kernels (this test runs under inference_mode, so those), in degree groups that skip the zero m &gt; l
 /// triangle for lmax ≥ 64); it must equal makani's form inverse(einsum("bixy,iox->boxy", forward(x), W)).
 /// </summary>
 public class SpectralConvTests

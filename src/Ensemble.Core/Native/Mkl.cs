@@ -21,6 +21,9 @@ public static unsafe class Mkl
 
     static readonly delegate* unmanaged<byte*, byte*, int*, int*, int*, float*, float*, int*, float*, int*, float*, float*, int*, void> s_sgemm;
     static readonly delegate* unmanaged<byte*, byte*, int*, int*, int*, double*, double*, int*, double*, int*, double*, double*, int*, void> s_dgemm;
+    // cgemm_/zgemm_: complex float/double, alpha and beta passed as pointers to (re, im).
+    static readonly delegate* unmanaged<byte*, byte*, int*, int*, int*, float*, float*, int*, float*, int*, float*, float*, int*, void> s_cgemm;
+    static readonly delegate* unmanaged<byte*, byte*, int*, int*, int*, double*, double*, int*, double*, int*, double*, double*, int*, void> s_zgemm;
     // The Dfti functions are variadic in C; every argument passed here is an integer or a pointer, which the SysV
     // x86-64 convention passes in the same registers either way (no floating-point variadic argument is ever used).
     static readonly delegate* unmanaged<IntPtr*, int, long, long> s_createSingle, s_createDouble;
@@ -55,6 +58,8 @@ public static unsafe class Mkl
             }
             s_sgemm = (delegate* unmanaged<byte*, byte*, int*, int*, int*, float*, float*, int*, float*, int*, float*, float*, int*, void>)NativeLibrary.GetExport(torchCpu, "sgemm_");
             s_dgemm = (delegate* unmanaged<byte*, byte*, int*, int*, int*, double*, double*, int*, double*, int*, double*, double*, int*, void>)NativeLibrary.GetExport(torchCpu, "dgemm_");
+            s_cgemm = (delegate* unmanaged<byte*, byte*, int*, int*, int*, float*, float*, int*, float*, int*, float*, float*, int*, void>)NativeLibrary.GetExport(torchCpu, "cgemm_");
+            s_zgemm = (delegate* unmanaged<byte*, byte*, int*, int*, int*, double*, double*, int*, double*, int*, double*, double*, int*, void>)NativeLibrary.GetExport(torchCpu, "zgemm_");
             s_createSingle = (delegate* unmanaged<IntPtr*, int, long, long>)NativeLibrary.GetExport(torchCpu, "DftiCreateDescriptor_s_1d");
             s_createDouble = (delegate* unmanaged<IntPtr*, int, long, long>)NativeLibrary.GetExport(torchCpu, "DftiCreateDescriptor_d_1d");
             s_setValue = (delegate* unmanaged<IntPtr, int, long, long>)NativeLibrary.GetExport(torchCpu, "DftiSetValue");
@@ -98,6 +103,27 @@ public static unsafe class Mkl
     {
         byte nt = (byte)'N';
         s_dgemm(&nt, &nt, &m, &n, &k, &alpha, a, &lda, b, &ldb, &beta, c, &ldc);
+    }
+
+    /// <summary>
+    /// Complex column-major C (m×n, ldc) = A (m×k, lda) · B (k×n, ldb) (alpha 1, beta 0): complex float when
+    /// <paramref name="dbl"/> is false, complex double otherwise; pointers to interleaved (re, im) pairs.
+    /// </summary>
+    public static void ComplexGemm(bool dbl, void* a, int lda, void* b, int ldb, void* c, int ldc, int m, int n, int k)
+    {
+        byte nt = (byte)'N';
+        if (dbl)
+        {
+            double* one = stackalloc double[] { 1, 0 };
+            double* zero = stackalloc double[] { 0, 0 };
+            s_zgemm(&nt, &nt, &m, &n, &k, one, (double*)a, &lda, (double*)b, &ldb, zero, (double*)c, &ldc);
+        }
+        else
+        {
+            float* one = stackalloc float[] { 1, 0 };
+            float* zero = stackalloc float[] { 0, 0 };
+            s_cgemm(&nt, &nt, &m, &n, &k, one, (float*)a, &lda, (float*)b, &ldb, zero, (float*)c, &ldc);
+        }
     }
 
     /// <summary>

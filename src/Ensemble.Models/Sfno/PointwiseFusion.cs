@@ -13,7 +13,9 @@ namespace Ensemble.Models.Sfno;
 /// activations run in place on the tile, and instance-norm statistics are gathered tile by tile (Chan's pairwise
 /// combination of per-tile means and squared deviations). Same mathematics as the module-by-module path, different
 /// rounding in the last bits; used only when no gradient is recorded (autograd needs the module path's tensors).
-/// Measured: docs/benchmarks.md, SFNO inference.
+/// In float32 with GELU or ReLU and <see cref="NativeKernels"/> on, the same tiles run as MKL gemms on the tile pointers
+/// and single SIMD passes (<see cref="PointwiseKernels"/>); otherwise as libtorch ops. Measured: docs/benchmarks.md,
+/// SFNO inference.
 /// </summary>
 public static unsafe class PointwiseFusion
 {
@@ -43,11 +45,14 @@ public static unsafe class PointwiseFusion
     /// <summary>Above <see cref="MaxThreads"/>, the fused path runs for member activations of at least this size.</summary>
     public const long LargeFieldBytes = 8L << 20;
 
-    /// <summary>Points per tile: the widest hidden tile (<paramref name="widest"/> channels) ≈ 512 KB.</summary>
-    static long TileFor(long widest, long points, ScalarType dtype, long budget = 512L << 10)
+    /// <summary>
+    /// Points per tile: the widest hidden tile (<paramref name="widest"/> channels) ≈ 512 KB (for the native tiles, 256 KB
+    /// to 2 MB measured within noise of each other).
+    /// </summary>
+    static long TileFor(long widest, long points, ScalarType dtype)
     {
         long bytes = dtype == ScalarType.Float64 ? 8 : 4;
-        long t = budget / (widest * bytes);
+        long t = (512L << 10) / (widest * bytes);
         t = Math.Max(256, t / 64 * 64);
         return Math.Min(points, t);
     }
@@ -65,13 +70,13 @@ public static unsafe class PointwiseFusion
 
     static Tensor Matrix(Conv2d conv) => conv.weight!.view(conv.weight.shape[0], conv.weight.shape[1]);
 
+    const long StatBytes = 256L << 10;
+
     /// <summary>
     /// Points per statistics chunk: about <see cref="StatBytes"/> of a C-channel field, at least a tile (few reductions
     /// per norm, and enough chunks for the workers of a shared batch-1 forward to split them: with 1 MB, (b)'s inner
     /// grid was one chunk, a serial step).
     /// </summary>
-    const long StatBytes = 256L << 10;
-
     static long StatChunkFor(long channels, long points, long tile, ScalarType dtype)
     {
         long bytes = dtype == ScalarType.Float64 ? 8 : 4;
@@ -238,8 +243,6 @@ public static unsafe class PointwiseFusion
 
     static float* Ptr(Tensor t) => (float*)Mkl.Data(t);
 
-    // 256 KB – 2 MB tiles measured within noise of each other for the native path (docs/benchmarks.md); the libtorch path's 512 KB.
-    const long NativeTileBytes = 512L << 10;
 
     /// <summary>A conv's weight as a contiguous row-major [out, in] matrix (kept alive by the caller's scope).</summary>
     static Tensor WeightMatrix(Conv2d conv) => Matrix(conv).contiguous();
@@ -261,7 +264,7 @@ public static unsafe class PointwiseFusion
         long batch = z.shape[0], p = z.shape[2] * z.shape[3];
         int e = (int)z.shape[1];
         int hidden = (int)(mlp?.Fc1.weight!.shape[0] ?? e);
-        long tile = TileFor(Math.Max(hidden, e), p, z.dtype, NativeTileBytes);
+        long tile = TileFor(Math.Max(hidden, e), p, z.dtype);
         long chunk = StatChunkFor(e, p, tile, z.dtype);
         var output = torch.empty_like(z);
         var wskip = WeightMatrix(outerSkip);
@@ -316,7 +319,7 @@ public static unsafe class PointwiseFusion
         long batch = x.shape[0], p = x.shape[2] * x.shape[3];
         int cin = (int)x.shape[1], hidden = (int)first.weight!.shape[0], cout = (int)last.weight!.shape[0];
         int cskip = (int)(skipInput?.shape[1] ?? 0);
-        long tile = TileFor(Math.Max(hidden, cout), p, x.dtype, NativeTileBytes);
+        long tile = TileFor(Math.Max(hidden, cout), p, x.dtype);
         var output = torch.empty([batch, cout, x.shape[2], x.shape[3]], dtype: x.dtype);
         var w1 = WeightMatrix(first);
         var w2 = WeightMatrix(last);

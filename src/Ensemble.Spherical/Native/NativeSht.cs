@@ -12,8 +12,8 @@ namespace Ensemble.Spherical.Native;
 /// and the Legendre step is one BLAS gemm per order m whose leading dimensions address the degree-major coefficients in
 /// place, over the degrees l ≥ m only. The libtorch path (rfft, permuting copies, bmm per order block, copies into
 /// strided slots, irfft with its own padding copy and a copy of each chunk's output) computes the same sums, with
-/// about three times the memory traffic. Pieces are those of the
-/// libtorch path (Fourier row chunks, Legendre order blocks), so results do not depend on who runs them.
+/// about three times the memory traffic. Pieces are those of the libtorch path (Fourier row chunks, Legendre order
+/// blocks), so results do not depend on who runs them.
 /// Used for float32/float64 CPU tensors that record no gradient while <see cref="NativeKernels"/> are on.
 /// </summary>
 internal static unsafe class NativeSht

@@ -82,6 +82,17 @@ public static class SfnoStageProfile
             foreach (int g in new[] { 2, 4, 8 })
                 Time($"dhconv degree-major bmm, {g} degree groups", () => DegreeGroups(xdm.view(lmax, mmax, batch, e), wdm, batch, e, g));
         }
+        using (var conv = new SpectralConv(fwd, inv, e, "dhconv", ScalarType.Float32))
+        {
+            conv.Weight.copy_(weight);
+            for (int rep = 0; rep < 3; rep++)
+                foreach (bool native in new[] { true, false })
+                {
+                    SpectralConv.NativeDhconv = native;
+                    Time($"inner filter (SHT, dhconv, ISHT), dhconv {(native ? "native gemms" : "libtorch bmm")}", () => conv.forward(xi).Output);
+                }
+            SpectralConv.NativeDhconv = true;
+        }
         Time("dhconv einsum (complex)", () => torch.einsum("bixy,iox->boxy", xs, weight).contiguous());
         Time("dhconv real bmm incl. layout copies", () => RealDhconv(xs, weight));
 
