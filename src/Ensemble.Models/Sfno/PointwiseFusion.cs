@@ -199,6 +199,8 @@ public static unsafe class PointwiseFusion
     /// </summary>
     public static Tensor EncoderDecoder(Tensor x, Conv2d first, Conv2d last, string activation, Conv2d? skip = null, Tensor? skipInput = null)
     {
+        if ((skip is null) != (skipInput is null))
+            throw new ArgumentException("PointwiseFusion.EncoderDecoder: the skip conv and its input go together");
         using var scope = torch.NewDisposeScope();
         x = x.contiguous();
         skipInput = skipInput?.contiguous();
