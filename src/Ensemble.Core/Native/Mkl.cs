@@ -6,11 +6,11 @@ namespace Ensemble.Core.Native;
 
 /// <summary>
 /// The BLAS and DFTI entry points of the MKL that libtorch's CPU build links in and exports (<c>libtorch_cpu.so</c>:
-/// Fortran <c>sgemm_</c>/<c>dgemm_</c>, <c>Dfti*</c>), and the data pointer of a tensor (LibTorchSharp's
-/// <c>THSTensor_data</c>). Calling them directly lets a transform pass strides (BLAS leading dimensions, DFTI strides
-/// and distances) instead of reordering tensors around libtorch ops; see <Ensemble.Spherical.Native.NativeSht and Ensemble.Models.Sfno.PointwiseKernels/>. Resolved once; when
-/// anything is missing (another platform, a libtorch without MKL) <see cref="Available"/> is false and callers keep
-/// the libtorch path.
+/// Fortran <c>sgemm_</c>/<c>dgemm_</c>/<c>cgemm_</c>/<c>zgemm_</c>, <c>Dfti*</c>), and the data pointer of a tensor
+/// (LibTorchSharp's <c>THSTensor_data</c>). Calling them directly lets inference pass strides (BLAS leading dimensions,
+/// DFTI strides and distances) instead of reordering tensors around libtorch ops (Ensemble.Spherical.Native.NativeSht,
+/// the SFNO's dhconv and pointwise tiles). Resolved once; when anything is missing (another platform, a libtorch without
+/// MKL) <see cref="Available"/> is false and callers keep the libtorch path.
 /// </summary>
 public static unsafe class Mkl
 {
