@@ -245,6 +245,14 @@ public static unsafe class PointwiseFusion
 
     static float* Ptr(Tensor t) => (float*)Mkl.Data(t);
 
+    [ThreadStatic] static bool t_mklTiles;
+
+    /// <summary>
+    /// Small layers run as strips on the register-blocked kernel (<see cref="PointwiseStrips"/>); false: MKL tiles. Per
+    /// calling thread (read when a layer starts), for tests and A/B benchmarks.
+    /// </summary>
+    internal static bool Strips { get => !t_mklTiles; set => t_mklTiles = !value; }
+
 
     /// <summary>A conv's weight as a contiguous row-major [out, in] matrix (kept alive by the caller's scope).</summary>
     static Tensor WeightMatrix(Conv2d conv) => Matrix(conv).contiguous();
@@ -276,6 +284,7 @@ public static unsafe class PointwiseFusion
         var b2 = norm1 is null ? mlp?.Fc2.bias?.contiguous() : null;
         float* skipP = Ptr(wskip), w1P = w1 is null ? null : Ptr(w1), w2P = w2 is null ? null : Ptr(w2);
         float* b1P = b1 is null ? null : Ptr(b1), b2P = b2 is null ? null : Ptr(b2);
+        bool strips = Strips && PointwiseStrips.Fits(e) && PointwiseStrips.Fits(hidden, e);
         for (long b = 0; b < batch; b++)
         {
             using var inner = torch.NewDisposeScope();
@@ -287,7 +296,10 @@ public static unsafe class PointwiseFusion
             SfnoWorkers.ForSteps(p, tile, (s, n) =>
             {
                 int nn = (int)n;
-                if (mlp is null)
+                if (strips)
+                    PointwiseStrips.BlockRest(zP, rP, oP, p, s, nn, e, m0, g0, h0, activation,
+                        mlp is null ? null : new PointwiseStrips.Mlp(w1P, b1P, hidden, w2P, b2P), norm1 is null ? skipP : null);
+                else if (mlp is null)
                     PointwiseKernels.NormAct(zP + s, p, oP + s, p, e, nn, m0, g0, h0, activation);
                 else
                 {
@@ -300,15 +312,19 @@ public static unsafe class PointwiseFusion
                     if (b2P is not null) PointwiseKernels.FillRows(oP + s, p, e, nn, b2P);
                     Gemm(w2P, e, hidden, hP, n, oP + s, p, nn, accumulate: b2P is not null);
                 }
-                if (norm1 is null) Gemm(skipP, e, e, rP + s, p, oP + s, p, nn, accumulate: true);
+                if (norm1 is null && !strips) Gemm(skipP, e, e, rP + s, p, oP + s, p, nn, accumulate: true);
             });
             if (norm1 is null) continue;
             var a1 = NormAffineNative(oP, e, p, chunk, norm1);
             float* m1 = Ptr(a1.Mean), g1 = Ptr(a1.Scale), h1 = Ptr(a1.Shift);
             SfnoWorkers.ForSteps(p, chunk, (s, n) =>
             {
-                PointwiseKernels.Norm(oP + s, p, e, (int)n, m1, g1, h1);
-                Gemm(skipP, e, e, rP + s, p, oP + s, p, (int)n, accumulate: true);
+                if (strips) PointwiseStrips.NormSkip(rP, oP, p, s, (int)n, e, m1, g1, h1, skipP);
+                else
+                {
+                    PointwiseKernels.Norm(oP + s, p, e, (int)n, m1, g1, h1);
+                    Gemm(skipP, e, e, rP + s, p, oP + s, p, (int)n, accumulate: true);
+                }
             });
         }
         return output.MoveToOuterDisposeScope();
@@ -330,6 +346,7 @@ public static unsafe class PointwiseFusion
         var wskip = skip is null ? null : WeightMatrix(skip);
         float* w1P = Ptr(w1), w2P = Ptr(w2), b1P = b1 is null ? null : Ptr(b1), b2P = b2 is null ? null : Ptr(b2);
         float* skipP = wskip is null ? null : Ptr(wskip);
+        bool strips = Strips && PointwiseStrips.Fits(cin) && PointwiseStrips.Fits(hidden, cskip);
         for (long b = 0; b < batch; b++)
         {
             using var inner = torch.NewDisposeScope();
@@ -337,6 +354,12 @@ public static unsafe class PointwiseFusion
             SfnoWorkers.ForSteps(p, tile, (s, n) =>
             {
                 int nn = (int)n;
+                if (strips)
+                {
+                    PointwiseStrips.EncoderDecoder(xP, sP, oP, p, s, nn, cin, cskip, cout, activation,
+                        new PointwiseStrips.Mlp(w1P, b1P, hidden, w2P, b2P), skipP);
+                    return;
+                }
                 using var h = torch.empty([hidden, n], dtype: ScalarType.Float32);
                 float* hP = Ptr(h);
                 Gemm(w1P, hidden, cin, xP + s, p, hP, n, nn, accumulate: false);

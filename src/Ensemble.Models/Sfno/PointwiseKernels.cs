@@ -76,7 +76,7 @@ internal static unsafe class PointwiseKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector256<float> Act(Vector256<float> x, bool gelu) => gelu ? Gelu(x) : Vector256.Max(x, Vector256<float>.Zero);
+    internal static Vector256<float> Act(Vector256<float> x, bool gelu) => gelu ? Gelu(x) : Vector256.Max(x, Vector256<float>.Zero);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static float Act(float x, bool gelu) => gelu ? Gelu(x) : MathF.Max(x, 0f);

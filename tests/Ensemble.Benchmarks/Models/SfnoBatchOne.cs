@@ -13,7 +13,7 @@ namespace Ensemble.Benchmarks.Models;
 /// </summary>
 public static class SfnoBatchOne
 {
-    public static int Run(SfnoConfig c, int reps)
+    public static int Run(SfnoConfig c, int reps, int[]? only = null)
     {
         using var inference = torch.inference_mode();
         using var net = new SphericalFourierNeuralOperatorNet(c, ScalarType.Float32, seed: 1);
@@ -22,8 +22,10 @@ public static class SfnoBatchOne
         // The native SHT (Ensemble.Spherical.Native) against the libtorch one, both on one thread: Suppress is per thread.
         var modes = new (string Name, int Threads, bool LibTorchSht)[]
         {
-            ("one thread", 1, false), ("shared, 2 workers", 2, false), ("one thread, libtorch SHT", 1, true),
+            ("one thread", 1, false), ("shared, 2 workers", 2, false), ("one thread, libtorch SHT", 1, true), ("one thread, MKL tiles", 1, false), ("shared, MKL tiles", 2, false),
         };
+        // `--batch1 a|b REPS 0,1`: only the listed modes (e.g. one mode alone under perf).
+        if (only is not null) modes = only.Select(i => modes[i]).ToArray();
         var wall = modes.Select(_ => new List<double>()).ToArray();
         var cpu = modes.Select(_ => new List<double>()).ToArray();
         long handoffs = 0;
@@ -36,6 +38,7 @@ public static class SfnoBatchOne
                 self.Refresh();
                 var c0 = self.TotalProcessorTime;
                 var sw = Stopwatch.StartNew();
+                PointwiseFusion.Strips = !modes[k].Name.Contains("MKL tiles");
                 using (modes[k].LibTorchSht ? Ensemble.Core.Native.NativeKernels.Suppress() : null)
                 using (net.forward(x)) { }
                 double ms = sw.Elapsed.TotalMilliseconds;
@@ -43,7 +46,7 @@ public static class SfnoBatchOne
                 if (r < 0) continue;                                                   // warm-up
                 wall[k].Add(ms);
                 cpu[k].Add((self.TotalProcessorTime - c0).TotalMilliseconds);
-                if (k == 1) handoffs = SfnoWorkers.Handoffs - h0;
+                if (modes[k].Threads > 1) handoffs = SfnoWorkers.Handoffs - h0;
             }
         Console.WriteLine($"batch 1, {c.ImgShapeX}×{c.ImgShapeY}, E {c.EmbedDim}: {reps} interleaved forwards per mode");
         for (int k = 0; k < modes.Length; k++)

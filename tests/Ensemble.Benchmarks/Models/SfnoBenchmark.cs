@@ -44,8 +44,10 @@ public static class SfnoBenchmark
         if (args.Length > 0 && args[0] == "--child") return Child(args[1..]);
         if (args.Length > 0 && args[0] == "--dft") return Ensemble.Benchmarks.Spherical.DftLayouts.Run();
         if (args.Length > 0 && args[0] == "--gemm") return Ensemble.Benchmarks.Spherical.GemmShapes.Run();
+        if (args.Length > 0 && args[0] == "--gemm-small") return Ensemble.Benchmarks.Spherical.GemmShapes.RunSmall();
         if (args.Length > 1 && args[0] == "--batch1")
-            return SfnoBatchOne.Run(Cases.Single(c => c.Key == args[1]).Config, args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 15);
+            return SfnoBatchOne.Run(Cases.Single(c => c.Key == args[1]).Config, args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 15,
+                args.Length > 3 ? args[3].Split(',').Select(m => int.Parse(m, CultureInfo.InvariantCulture)).ToArray() : null);
         if (args.Length > 2 && args[0] == "--stages")
             return SfnoStageProfile.Run(Cases.Single(c => c.Key == args[1]).Config, int.Parse(args[2], CultureInfo.InvariantCulture),
                 args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 2);

@@ -58,6 +58,41 @@ public static unsafe class GemmShapes
         return 0;
     }
 
+    /// <summary>`-- sfno --gemm-small` : one thread, the pointwise tiles' products (cases a and b) through MKL and through
+    /// <see cref="Ensemble.Models.Sfno.PointwiseGemm"/>, with and without the fused epilogues.</summary>
+    public static int RunSmall()
+    {
+        torch.set_num_threads(1);
+        foreach (var (o, k, n) in new[] { (64, 32, 2048), (32, 64, 2048), (32, 32, 2048), (32, 6, 2048), (6, 32, 2048), (32, 32, 4050),
+                     (128, 64, 1024), (64, 128, 1024), (64, 64, 1024), (64, 9, 1024), (9, 64, 1024) })
+        {
+            using var w = torch.randn([o, k]);
+            using var x = torch.randn([k, n]);
+            using var y = torch.empty([o, n]);
+            using var bias = torch.randn([o]);
+            float* wp = (float*)Mkl.Data(w), xp = (float*)Mkl.Data(x), yp = (float*)Mkl.Data(y), bp = (float*)Mkl.Data(bias);
+            double flop = 2.0 * o * k * n;
+            Console.WriteLine($"[{o}×{k}]·[{k}×{n}]:");
+            Report("  MKL sgemm", flop, () => Mkl.Gemm(xp, n, wp, k, yp, n, n, o, k, 1f, 0f));
+            Report("  PointwiseGemm", flop, () => Ensemble.Models.Sfno.PointwiseGemm.Run(wp, k, xp, n, null, 0, null, 0, o, n, yp, n, default));
+            Report("  MKL sgemm + BiasAct gelu", flop, () =>
+            {
+                Mkl.Gemm(xp, n, wp, k, yp, n, n, o, k, 1f, 0f);
+                Ensemble.Models.Sfno.PointwiseKernels.BiasAct(yp, o, n, bp, "gelu");
+            });
+            var epi = new Ensemble.Models.Sfno.GemmEpilogue { Bias = bp, Activation = "gelu" };
+            Report("  PointwiseGemm bias+gelu", flop, () => Ensemble.Models.Sfno.PointwiseGemm.Run(wp, k, xp, n, null, 0, null, 0, o, n, yp, n, epi));
+            var acc = new Ensemble.Models.Sfno.GemmEpilogue { Accumulate = true };
+            Report("  MKL sgemm ×2 (second beta 1)", 2 * flop, () =>
+            {
+                Mkl.Gemm(xp, n, wp, k, yp, n, n, o, k, 1f, 0f);
+                Mkl.Gemm(xp, n, wp, k, yp, n, n, o, k, 1f, 1f);
+            });
+            Report("  PointwiseGemm two products", 2 * flop, () => Ensemble.Models.Sfno.PointwiseGemm.Run(wp, k, xp, n, wp, k, xp, n, o, n, yp, n, default));
+        }
+        return 0;
+    }
+
     static void Report(string name, double flop, Action body)
     {
         double ms = MedianMs(body, 9);

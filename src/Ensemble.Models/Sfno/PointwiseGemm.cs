@@ -1,0 +1,301 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Ensemble.Models.Sfno;
+
+/// <summary>What happens to a block of <see cref="PointwiseGemm"/> results before they are stored.</summary>
+internal readonly unsafe struct GemmEpilogue
+{
+    /// <summary>Per-row bias added to the product (null: none).</summary>
+    public float* Bias { get; init; }
+
+    /// <summary>Activation applied last ("gelu", "relu" or null).</summary>
+    public string? Activation { get; init; }
+
+    /// <summary>Adds the output's existing values to the product (beta = 1).</summary>
+    public bool Accumulate { get; init; }
+
+    /// <summary>
+    /// With <see cref="Accumulate"/>, the existing values are first normalised per row: (y − mean)·scale + shift (an
+    /// instance norm's affine, so the norm pass and the skip gemm are one pass over the output).
+    /// </summary>
+    public float* NormMean { get; init; }
+    public float* NormScale { get; init; }
+    public float* NormShift { get; init; }
+}
+
+/// <summary>
+/// The SFNO's 1×1-conv products in float32 with AVX2/FMA register blocking, for the small inner dimensions of the
+/// pointwise tiles (K = channels, 6–128): out[o, j] = epilogue(Σ_k w[o, k]·x[k, j] + Σ_k w2[o, k]·x2[k, j]) over
+/// row-major operands with row strides. MKL packs the whole x panel on every call at these shapes (its packing and
+/// C-scaling passes were ≈ 10 % of the SFNO's gemm time) and cannot fuse a bias, an activation, a second product or
+/// a norm of the existing output; here each 4×16 block of the output stays in registers from the first multiply to
+/// its single store. Summation order is fixed by the shapes alone (k ascending, the second product after the first),
+/// so results do not depend on who runs which piece.
+/// </summary>
+[SkipLocalsInit] // the stack scratches are written before they are read; zeroing them cost as much as a small product
+internal static unsafe class PointwiseGemm
+{
+    /// <summary>AVX2 and FMA present (the kernel's only requirement; otherwise callers use BLAS).</summary>
+    public static bool Supported => Fma.IsSupported && Avx2.IsSupported;
+
+    const int Rows = 4, Cols = 16;
+
+    /// <summary>Largest k + k2 (the panel scratch lives on the stack; larger layers take MKL).</summary>
+    public const int MaxInner = 256;
+
+    /// <summary>
+    /// out[o, j] = epilogue(w·x (+ w2·x2)) for o &lt; <paramref name="rows"/>, j &lt; <paramref name="n"/>; w is row-major
+    /// [rows, k] (rows k apart), x is [k, n] with rows <paramref name="ldx"/> floats apart, output rows
+    /// <paramref name="ldo"/> apart. w2/x2 (may be null) add a second product of inner size <paramref name="k2"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(float* w, int k, float* x, long ldx, float* w2, int k2, float* x2, long ldx2,
+        int rows, int n, float* output, long ldo, in GemmEpilogue epilogue)
+    {
+        int act = epilogue.Activation switch { null => 0, "gelu" => 1, "relu" => 2, var a => throw new ArgumentException($"activation '{a}'") };
+        int kk2 = w2 is null ? 0 : k2;
+        if (k + kk2 > MaxInner) throw new ArgumentException($"PointwiseGemm: inner size {k + kk2} > {MaxInner}");
+        // A 16-column panel of x (and x2) is read by every row block. Rows a multiple of 1 KB apart (tiles of a power-of-two
+        // width) fall into few L1 sets and thrash, so such panels, and the zero-padded last one, are copied to a
+        // contiguous scratch first; others are read in place.
+        float* scratch = stackalloc float[(k + kk2) * Cols];
+        bool pack = ldx % 256 == 0, pack2 = ldx2 % 256 == 0;
+        // Six-row blocks where the rest splits into four-row ones (32 rows: 4 × 6 + 2 × 4).
+        int six = rows / 6;
+        while (six > 0 && (rows - 6 * six) % Rows != 0) six--;
+        for (int j = 0; j < n; j += Cols)
+        {
+            int cols = Math.Min(Cols, n - j);
+            float* panel = x + j, panel2 = x2 is null ? null : x2 + j;
+            long lp = ldx, lp2 = ldx2;
+            if (pack || cols < Cols)
+            {
+                Pack(x + j, ldx, k, scratch, cols);
+                panel = scratch;
+                lp = Cols;
+            }
+            if (kk2 != 0 && (pack2 || cols < Cols))
+            {
+                Pack(x2 + j, ldx2, kk2, scratch + k * Cols, cols);
+                panel2 = scratch + k * Cols;
+                lp2 = Cols;
+            }
+            int o = 0;
+            for (; o < 6 * six; o += 6)
+                Block6(w + o * k, k, panel, lp, w2 is null ? null : w2 + o * k2, kk2, panel2, lp2, output + o * ldo + j, ldo, o, cols, epilogue, act);
+            for (; o + Rows <= rows; o += Rows)
+                Block4(w + o * k, k, panel, lp, w2 is null ? null : w2 + o * k2, kk2, panel2, lp2, output + o * ldo + j, ldo, o, cols, epilogue, act);
+            for (; o < rows; o++)
+                Block1(w + o * k, k, panel, lp, w2 is null ? null : w2 + o * k2, kk2, panel2, lp2, output + o * ldo + j, o, cols, epilogue, act);
+        }
+    }
+
+    /// <summary>dst[i, 0..16] = src[i, 0..cols] (zero beyond) for i &lt; k; src rows ld apart.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Pack(float* src, long ld, int k, float* dst, int cols)
+    {
+        if (cols == Cols)
+            for (int i = 0; i < k; i++, src += ld, dst += Cols)
+            {
+                Vector256.Store(Load(src), dst);
+                Vector256.Store(Load(src + 8), dst + 8);
+            }
+        else
+            for (int i = 0; i < k; i++, src += ld, dst += Cols)
+                for (int c = 0; c < Cols; c++) dst[c] = c < cols ? src[c] : 0f;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> Load(float* p) => Vector256.Load(p);
+
+    /// <summary>
+    /// Four output rows × 16 columns into <paramref name="c"/> and the second product (if any) added, then the epilogue
+    /// per row. The products write their accumulators to a 64-float scratch: nothing is called while they are live
+    /// (every ymm register is caller-saved on System V, and the JIT spilled all eight around the epilogue's calls).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Block4(float* w, int k, float* x, long ldx, float* w2, int k2, float* x2, long ldx2,
+        float* c, long ldc, int row, int cols, in GemmEpilogue e, int act)
+    {
+        float* acc = stackalloc float[Rows * Cols];
+        Product4(w, k, x, ldx, acc, add: false);
+        if (k2 != 0) Product4(w2, k2, x2, ldx2, acc, add: true);
+        for (int r = 0; r < Rows; r++)
+            Store(Load(acc + r * Cols), Load(acc + r * Cols + 8), c + r * ldc, row + r, cols, e, act);
+    }
+
+    /// <summary>acc (+)= w[0..4, :]·x[:, 0..16]: 8 accumulators, 2 loads of x and 4 broadcasts of w per k.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Product4(float* w, int k, float* x, long ldx, float* acc, bool add)
+    {
+        Vector256<float> a00 = default, a01 = default, a10 = default, a11 = default,
+            a20 = default, a21 = default, a30 = default, a31 = default;
+        float* w1 = w + k, w2 = w + 2 * k, w3 = w + 3 * k;
+        for (int i = 0; i < k; i++, x += ldx)
+        {
+            var x0 = Load(x);
+            var x1 = Load(x + 8);
+            var b = Vector256.Create(w[i]);
+            a00 = Fma.MultiplyAdd(b, x0, a00);
+            a01 = Fma.MultiplyAdd(b, x1, a01);
+            b = Vector256.Create(w1[i]);
+            a10 = Fma.MultiplyAdd(b, x0, a10);
+            a11 = Fma.MultiplyAdd(b, x1, a11);
+            b = Vector256.Create(w2[i]);
+            a20 = Fma.MultiplyAdd(b, x0, a20);
+            a21 = Fma.MultiplyAdd(b, x1, a21);
+            b = Vector256.Create(w3[i]);
+            a30 = Fma.MultiplyAdd(b, x0, a30);
+            a31 = Fma.MultiplyAdd(b, x1, a31);
+        }
+        if (add)
+        {
+            a00 += Load(acc); a01 += Load(acc + 8); a10 += Load(acc + 16); a11 += Load(acc + 24);
+            a20 += Load(acc + 32); a21 += Load(acc + 40); a30 += Load(acc + 48); a31 += Load(acc + 56);
+        }
+        Vector256.Store(a00, acc); Vector256.Store(a01, acc + 8); Vector256.Store(a10, acc + 16); Vector256.Store(a11, acc + 24);
+        Vector256.Store(a20, acc + 32); Vector256.Store(a21, acc + 40); Vector256.Store(a30, acc + 48); Vector256.Store(a31, acc + 56);
+    }
+
+    /// <summary>Six output rows × 16 columns (12 accumulators; <see cref="Block4"/> otherwise).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Block6(float* w, int k, float* x, long ldx, float* w2, int k2, float* x2, long ldx2,
+        float* c, long ldc, int row, int cols, in GemmEpilogue e, int act)
+    {
+        float* acc = stackalloc float[6 * Cols];
+        Product6(w, k, x, ldx, acc, add: false);
+        if (k2 != 0) Product6(w2, k2, x2, ldx2, acc, add: true);
+        for (int r = 0; r < 6; r++)
+            Store(Load(acc + r * Cols), Load(acc + r * Cols + 8), c + r * ldc, row + r, cols, e, act);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Product6(float* w, int k, float* x, long ldx, float* acc, bool add)
+    {
+        Vector256<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default,
+            a30 = default, a31 = default, a40 = default, a41 = default, a50 = default, a51 = default;
+        float* w1 = w + k, w2 = w + 2 * k, w3 = w + 3 * k, w4 = w + 4 * k, w5 = w + 5 * k;
+        for (int i = 0; i < k; i++, x += ldx)
+        {
+            var x0 = Load(x);
+            var x1 = Load(x + 8);
+            var b = Vector256.Create(w[i]);
+            a00 = Fma.MultiplyAdd(b, x0, a00);
+            a01 = Fma.MultiplyAdd(b, x1, a01);
+            b = Vector256.Create(w1[i]);
+            a10 = Fma.MultiplyAdd(b, x0, a10);
+            a11 = Fma.MultiplyAdd(b, x1, a11);
+            b = Vector256.Create(w2[i]);
+            a20 = Fma.MultiplyAdd(b, x0, a20);
+            a21 = Fma.MultiplyAdd(b, x1, a21);
+            b = Vector256.Create(w3[i]);
+            a30 = Fma.MultiplyAdd(b, x0, a30);
+            a31 = Fma.MultiplyAdd(b, x1, a31);
+            b = Vector256.Create(w4[i]);
+            a40 = Fma.MultiplyAdd(b, x0, a40);
+            a41 = Fma.MultiplyAdd(b, x1, a41);
+            b = Vector256.Create(w5[i]);
+            a50 = Fma.MultiplyAdd(b, x0, a50);
+            a51 = Fma.MultiplyAdd(b, x1, a51);
+        }
+        if (add)
+        {
+            a00 += Load(acc); a01 += Load(acc + 8); a10 += Load(acc + 16); a11 += Load(acc + 24);
+            a20 += Load(acc + 32); a21 += Load(acc + 40); a30 += Load(acc + 48); a31 += Load(acc + 56);
+            a40 += Load(acc + 64); a41 += Load(acc + 72); a50 += Load(acc + 80); a51 += Load(acc + 88);
+        }
+        Vector256.Store(a00, acc); Vector256.Store(a01, acc + 8); Vector256.Store(a10, acc + 16); Vector256.Store(a11, acc + 24);
+        Vector256.Store(a20, acc + 32); Vector256.Store(a21, acc + 40); Vector256.Store(a30, acc + 48); Vector256.Store(a31, acc + 56);
+        Vector256.Store(a40, acc + 64); Vector256.Store(a41, acc + 72); Vector256.Store(a50, acc + 80); Vector256.Store(a51, acc + 88);
+    }
+
+    /// <summary>One output row × 16 columns (the rows left over by <see cref="Block4"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Block1(float* w, int k, float* x, long ldx, float* w2, int k2, float* x2, long ldx2,
+        float* c, int row, int cols, in GemmEpilogue e, int act)
+    {
+        float* acc = stackalloc float[Cols];
+        Product1(w, k, x, ldx, acc, add: false);
+        if (k2 != 0) Product1(w2, k2, x2, ldx2, acc, add: true);
+        Store(Load(acc), Load(acc + 8), c, row, cols, e, act);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Product1(float* w, int k, float* x, long ldx, float* acc, bool add)
+    {
+        Vector256<float> a0 = default, a1 = default;
+        for (int i = 0; i < k; i++, x += ldx)
+        {
+            var b = Vector256.Create(w[i]);
+            a0 = Fma.MultiplyAdd(b, Load(x), a0);
+            a1 = Fma.MultiplyAdd(b, Load(x + 8), a1);
+        }
+        if (add)
+        {
+            a0 += Load(acc);
+            a1 += Load(acc + 8);
+        }
+        Vector256.Store(a0, acc);
+        Vector256.Store(a1, acc + 8);
+    }
+
+    /// <summary>Epilogue and store of one row's 16 (or the last <paramref name="cols"/>) results.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store(Vector256<float> a0, Vector256<float> a1, float* c, int row, int cols, in GemmEpilogue e, int act)
+    {
+        if (cols != Cols)
+        {
+            StorePartial(a0, a1, c, row, cols, e, act);
+            return;
+        }
+        Finish(ref a0, ref a1, c, row, e, act);
+        Vector256.Store(a0, c);
+        Vector256.Store(a1, c + 8);
+    }
+
+    /// <summary>The last panel's partial row through a 16-float scratch (kept out of <see cref="Store"/>: the JIT does not
+    /// inline a method with a stackalloc).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void StorePartial(Vector256<float> a0, Vector256<float> a1, float* c, int row, int cols, in GemmEpilogue e, int act)
+    {
+        float* t = stackalloc float[Cols];
+        for (int i = 0; i < Cols; i++) t[i] = i < cols && e.Accumulate ? c[i] : 0f;
+        Finish(ref a0, ref a1, t, row, e, act);
+        Vector256.Store(a0, t);
+        Vector256.Store(a1, t + 8);
+        for (int i = 0; i < cols; i++) c[i] = t[i];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Finish(ref Vector256<float> a0, ref Vector256<float> a1, float* y, int row, in GemmEpilogue e, int act)
+    {
+        if (e.Accumulate)
+        {
+            var y0 = Load(y);
+            var y1 = Load(y + 8);
+            if (e.NormMean is not null)
+            {
+                var m = Vector256.Create(e.NormMean[row]);
+                var g = Vector256.Create(e.NormScale[row]);
+                var h = Vector256.Create(e.NormShift[row]);
+                y0 = Fma.MultiplyAdd(y0 - m, g, h);
+                y1 = Fma.MultiplyAdd(y1 - m, g, h);
+            }
+            a0 += y0;
+            a1 += y1;
+        }
+        if (e.Bias is not null)
+        {
+            var b = Vector256.Create(e.Bias[row]);
+            a0 += b;
+            a1 += b;
+        }
+        if (act != 0)
+        {
+            a0 = PointwiseKernels.Act(a0, act == 1);
+            a1 = PointwiseKernels.Act(a1, act == 1);
+        }
+    }
+}

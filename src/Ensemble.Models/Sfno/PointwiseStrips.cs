@@ -1,0 +1,90 @@
+using System.Runtime.CompilerServices;
+
+namespace Ensemble.Models.Sfno;
+
+/// <summary>
+/// A pointwise tile run as narrow column strips with <see cref="PointwiseGemm"/>: per strip of <see cref="Strip"/>
+/// points the normalised input, the hidden activations and the output block stay in L1/L2 from the first layer to the
+/// last (the MKL tile form writes and re-reads a 512 KB hidden tile, packs each gemm's operand and runs bias,
+/// activation and C-scaling as separate passes). Every output column is computed by the same operations in the same
+/// order whatever the strip or tile bounds, so results do not depend on who runs which piece.
+/// </summary>
+internal static unsafe class PointwiseStrips
+{
+    /// <summary>Points per strip: four 16-column panels.</summary>
+    public const int Strip = 64;
+
+    /// <summary>Whether layers of these inner sizes run here (AVX2/FMA; small channel counts).</summary>
+    public static bool Fits(int k, int k2 = 0) => PointwiseGemm.Supported && k + k2 <= PointwiseGemm.MaxInner;
+
+    [ThreadStatic] static float[]? t_scratch;
+
+    /// <summary>A per-thread pinned buffer of at least <paramref name="floats"/> (reused by every strip on the thread).</summary>
+    static float* Scratch(int floats)
+    {
+        var a = t_scratch;
+        if (a is null || a.Length < floats) t_scratch = a = GC.AllocateUninitializedArray<float>(floats, pinned: true);
+        return (float*)Unsafe.AsPointer(ref a[0]);
+    }
+
+    /// <summary>A block's MLP weights as contiguous row-major matrices (biases may be null).</summary>
+    public readonly struct Mlp(float* w1, float* b1, int hidden, float* w2, float* b2)
+    {
+        public float* W1 { get; } = w1;
+        public float* B1 { get; } = b1;
+        public int Hidden { get; } = hidden;
+        public float* W2 { get; } = w2;
+        public float* B2 { get; } = b2;
+    }
+
+    /// <summary>
+    /// Columns [s, s + n) of a block's rest: out = fc2(act(fc1(act(norm0(z))) + b1)) (+ b2) (+ wskip·r); z, r and out are
+    /// [E, P] with rows <paramref name="p"/> apart. Without <paramref name="wskip"/> (norm1 follows) the skip is left
+    /// for <see cref="NormSkip"/>; without an MLP, out = act(norm0(z)) (+ skip).
+    /// </summary>
+    public static void BlockRest(float* z, float* r, float* o, long p, long s, int n, int e, float* mean, float* scale,
+        float* shift, string activation, Mlp? mlp, float* wskip)
+    {
+        if (mlp is not { } m)
+        {
+            PointwiseKernels.NormAct(z + s, p, o + s, p, e, n, mean, scale, shift, activation);
+            if (wskip is not null)
+                PointwiseGemm.Run(wskip, e, r + s, p, null, 0, null, 0, e, n, o + s, p, new GemmEpilogue { Accumulate = true });
+            return;
+        }
+        float* t = Scratch((e + m.Hidden) * Strip);
+        float* h = t + e * Strip;
+        var hiddenEpilogue = new GemmEpilogue { Bias = m.B1, Activation = activation };
+        var outEpilogue = new GemmEpilogue { Bias = m.B2 };
+        for (long j = s; j < s + n; j += Strip)
+        {
+            int w = (int)Math.Min(Strip, s + n - j);
+            PointwiseKernels.NormAct(z + j, p, t, Strip, e, w, mean, scale, shift, activation);
+            PointwiseGemm.Run(m.W1, e, t, Strip, null, 0, null, 0, m.Hidden, w, h, Strip, hiddenEpilogue);
+            PointwiseGemm.Run(m.W2, m.Hidden, h, Strip, wskip, wskip is null ? 0 : e, r + j, p, e, w, o + j, p, outEpilogue);
+        }
+    }
+
+    /// <summary>Columns [s, s + n): out = norm1(out) + wskip·r in one pass (norm1's affine as (y − mean)·scale + shift).</summary>
+    public static void NormSkip(float* r, float* o, long p, long s, int n, int e, float* mean, float* scale, float* shift, float* wskip) =>
+        PointwiseGemm.Run(wskip, e, r + s, p, null, 0, null, 0, e, n, o + s, p,
+            new GemmEpilogue { Accumulate = true, NormMean = mean, NormScale = scale, NormShift = shift });
+
+    /// <summary>
+    /// Columns [s, s + n) of an encoder or decoder: out = w2·act(w1·x + b1) + b2 (+ wskip·xs); x [cin, P], xs [cskip, P],
+    /// out [cout, P], rows <paramref name="p"/> apart.
+    /// </summary>
+    public static void EncoderDecoder(float* x, float* xs, float* o, long p, long s, int n, int cin, int cskip, int cout,
+        string activation, Mlp m, float* wskip)
+    {
+        float* h = Scratch(m.Hidden * Strip);
+        var hiddenEpilogue = new GemmEpilogue { Bias = m.B1, Activation = activation };
+        var outEpilogue = new GemmEpilogue { Bias = m.B2 };
+        for (long j = s; j < s + n; j += Strip)
+        {
+            int w = (int)Math.Min(Strip, s + n - j);
+            PointwiseGemm.Run(m.W1, cin, x + j, p, null, 0, null, 0, m.Hidden, w, h, Strip, hiddenEpilogue);
+            PointwiseGemm.Run(m.W2, m.Hidden, h, Strip, wskip, wskip is null ? 0 : cskip, xs is null ? null : xs + j, p, cout, w, o + j, p, outEpilogue);
+        }
+    }
+}
