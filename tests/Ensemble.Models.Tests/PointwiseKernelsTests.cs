@@ -143,4 +143,19 @@ public unsafe class PointwiseKernelsTests
             if (pad > 0) Assert.True(y.narrow(1, n, pad).eq(y0.narrow(1, n, pad)).all().item<bool>(), "wrote past n");
         }
     }
+
+    [Fact]
+    public void MeanAndM2_match_float64_two_pass_sums_also_for_a_large_mean()
+    {
+        var rng = new Random(3);
+        foreach (var (mean, spread, n) in new[] { (0.0, 1.0, 1000), (1e4, 1e-2, 4099), (-3e3, 5.0, 7), (2.0, 0.0, 64) })
+        {
+            var x = Enumerable.Range(0, n).Select(_ => (float)(mean + spread * (rng.NextDouble() * 2 - 1))).ToArray();
+            double mu = x.Average(v => (double)v), m2 = x.Sum(v => ((double)v - mu) * ((double)v - mu));
+            (double gotMean, double gotM2) r;
+            fixed (float* p = x) r = PointwiseKernels.MeanAndM2(p, n);
+            Assert.True(Math.Abs(r.gotMean - mu) <= 1e-12 * Math.Max(1, Math.Abs(mu)), $"mean {r.gotMean} vs {mu}");
+            Assert.True(Math.Abs(r.gotM2 - m2) <= 1e-9 * Math.Max(1e-30, m2) + 1e-20, $"M2 {r.gotM2} vs {m2} (mean {mean}, spread {spread})");
+        }
+    }
 }

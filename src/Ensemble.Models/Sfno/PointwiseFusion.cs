@@ -13,9 +13,10 @@ namespace Ensemble.Models.Sfno;
 /// activations run in place on the tile, and instance-norm statistics are gathered tile by tile (Chan's pairwise
 /// combination of per-tile means and squared deviations). Same mathematics as the module-by-module path, different
 /// rounding in the last bits; used only when no gradient is recorded (autograd needs the module path's tensors).
-/// In float32 with GELU or ReLU and <see cref="NativeKernels"/> on, the same tiles run as MKL gemms on the tile pointers
-/// and single SIMD passes (<see cref="PointwiseKernels"/>); otherwise as libtorch ops. Measured: docs/benchmarks.md,
-/// SFNO inference.
+/// In float32 with GELU or ReLU and <see cref="NativeKernels"/> on, the same tiles run natively: for layers of up to
+/// <see cref="PointwiseGemm.MaxInner"/> channels as 64-point strips on the register-blocked kernel with fused epilogues
+/// (<see cref="PointwiseStrips"/>), for wider ones as MKL gemms on the tile pointers and single SIMD passes
+/// (<see cref="PointwiseKernels"/>); otherwise as libtorch ops. Measured: docs/benchmarks.md, SFNO inference.
 /// </summary>
 public static unsafe class PointwiseFusion
 {
@@ -265,7 +266,9 @@ public static unsafe class PointwiseFusion
     /// <summary>
     /// <see cref="BlockRest"/> on the native kernels: per tile, norm0 + activation in one pass into a tile buffer, fc1 (gemm),
     /// bias + activation in one pass, fc2 (gemm) straight into the output, the skip gemm accumulated there; with norm1, a
-    /// second pass normalises the output in place and accumulates the skip. The same pieces as the libtorch path.
+    /// second pass normalises the output in place and accumulates the skip. Small layers run each tile as strips
+    /// (<see cref="PointwiseStrips"/>: the same steps per 64 points, epilogues fused into the products). The same pieces
+    /// as the libtorch path.
     /// </summary>
     static Tensor BlockRestNative(Tensor z, Tensor residual, InstanceNorm2d? norm0, InstanceNorm2d? norm1, string activation,
         SfnoMlp? mlp, Conv2d outerSkip)
@@ -374,8 +377,8 @@ public static unsafe class PointwiseFusion
 
     /// <summary>
     /// <see cref="NormAffine"/> for a contiguous float32 [C, P] field in C#: per chunk (a piece) and channel the mean and
-    /// the sum of squared deviations accumulated in float64 (two passes over the chunk's row), chunks combined in order
-    /// (Chan et al.); one pass over the data per statistic and no libtorch ops.
+    /// the sum of squared deviations accumulated in float64 in one pass over the chunk's row, chunks combined in order
+    /// (Chan et al.); no libtorch ops.
     /// </summary>
     static (Tensor Mean, Tensor Scale, Tensor Shift) NormAffineNative(float* x, int c, long p, long chunk, InstanceNorm2d norm)
     {
@@ -388,9 +391,7 @@ public static unsafe class PointwiseFusion
             for (int ch = 0; ch < c; ch++)
             {
                 float* row = x + ch * p + s;
-                double mu = PointwiseKernels.Sum(row, n) / n;
-                means[i * c + ch] = mu;
-                m2s[i * c + ch] = PointwiseKernels.SumSquaredDeviations(row, n, mu);
+                (means[i * c + ch], m2s[i * c + ch]) = PointwiseKernels.MeanAndM2(row, n);
             }
         });
         var gamma = norm.weight is { } w ? w.to(ScalarType.Float64).data<double>().ToArray() : null;

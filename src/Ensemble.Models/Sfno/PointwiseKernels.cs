@@ -148,46 +148,36 @@ internal static unsafe class PointwiseKernels
         for (int c = 0; c < rows; c++) new ReadOnlySpan<float>(src + c * srcStride, n).CopyTo(new Span<float>(dst + c * dstStride, n));
     }
 
-    /// <summary>Σ x[j] for j &lt; n, accumulated in float64.</summary>
+    /// <summary>
+    /// Mean and Σ (x[j] − mean)² of x[0..n) in one pass: float64 sums of the values shifted by x[0] (the shifted-data
+    /// form: no cancellation when the mean is large against the spread, as there is none in Σ(x − x0) and Σ(x − x0)²
+    /// for data near x0), then M2 = Σd² − (Σd)²/n.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static double Sum(float* x, long n)
+    public static (double Mean, double M2) MeanAndM2(float* x, long n)
     {
-        var a0 = Vector256<double>.Zero;
-        var a1 = Vector256<double>.Zero;
+        if (n <= 0) return (0, 0);
+        double shift = x[0];
+        var k = Vector256.Create(shift);
+        Vector256<double> s0 = default, s1 = default, q0 = default, q1 = default;
         long j = 0;
         for (; j <= n - 8; j += 8)
         {
             var (lo, hi) = Vector256.Widen(Vector256.Load(x + j));
-            a0 += lo;
-            a1 += hi;
+            lo -= k;
+            hi -= k;
+            s0 += lo;
+            s1 += hi;
+            q0 = Vector256.FusedMultiplyAdd(lo, lo, q0);
+            q1 = Vector256.FusedMultiplyAdd(hi, hi, q1);
         }
-        double sum = Vector256.Sum(a0 + a1);
-        for (; j < n; j++) sum += x[j];
-        return sum;
-    }
-
-    /// <summary>Σ (x[j] − mean)² for j &lt; n, in float64.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static double SumSquaredDeviations(float* x, long n, double mean)
-    {
-        var m = Vector256.Create(mean);
-        var a0 = Vector256<double>.Zero;
-        var a1 = Vector256<double>.Zero;
-        long j = 0;
-        for (; j <= n - 8; j += 8)
-        {
-            var (lo, hi) = Vector256.Widen(Vector256.Load(x + j));
-            lo -= m;
-            hi -= m;
-            a0 = Vector256.FusedMultiplyAdd(lo, lo, a0);
-            a1 = Vector256.FusedMultiplyAdd(hi, hi, a1);
-        }
-        double sum = Vector256.Sum(a0 + a1);
+        double sum = Vector256.Sum(s0 + s1), sq = Vector256.Sum(q0 + q1);
         for (; j < n; j++)
         {
-            double d = x[j] - mean;
-            sum += d * d;
+            double d = x[j] - shift;
+            sum += d;
+            sq += d * d;
         }
-        return sum;
+        return (shift + sum / n, Math.Max(0, sq - sum * sum / n));
     }
 }

@@ -1,4 +1,4 @@
-using System.Runtime.CompilerServices;
+using Ensemble.Core.Native;
 
 namespace Ensemble.Models.Sfno;
 
@@ -17,15 +17,7 @@ internal static unsafe class PointwiseStrips
     /// <summary>Whether layers of these inner sizes run here (AVX2/FMA; small channel counts).</summary>
     public static bool Fits(int k, int k2 = 0) => PointwiseGemm.Supported && k + k2 <= PointwiseGemm.MaxInner;
 
-    [ThreadStatic] static float[]? t_scratch;
-
-    /// <summary>A per-thread pinned buffer of at least <paramref name="floats"/> (reused by every strip on the thread).</summary>
-    static float* Scratch(int floats)
-    {
-        var a = t_scratch;
-        if (a is null || a.Length < floats) t_scratch = a = GC.AllocateUninitializedArray<float>(floats, pinned: true);
-        return (float*)Unsafe.AsPointer(ref a[0]);
-    }
+    static float* Scratch(int floats) => (float*)ThreadScratch.Get(ThreadScratch.Pointwise, floats * sizeof(float));
 
     /// <summary>A block's MLP weights as contiguous row-major matrices (biases may be null).</summary>
     public readonly struct Mlp(float* w1, float* b1, int hidden, float* w2, float* b2)

@@ -55,8 +55,7 @@ internal static unsafe class NativeSht
             // The chunk's rows as one contiguous batch, then its first nf orders moved into [m, k, b] (complex values:
             // 2·size bytes). MKL's batches with the strides of [m, k, b] on the output (no move) measured 1.1–1.6× slower
             // than this (`-- sfno --dft`, docs/benchmarks.md).
-            using var scratch = torch.empty([len, nlat, nfreq, 2], dtype: table.dtype);
-            byte* sp = (byte*)Mkl.Data(scratch);
+            byte* sp = (byte*)ThreadScratch.Get(ThreadScratch.Sht, len * nlat * nfreq * 2 * size);
             Mkl.Compute(Descriptor(dbl, true, nlon, len * nlat, nlon, 1, nfreq), true, xp + s * nlat * nlon * size, sp);
             if (dbl) ScatterOrders((System.Numerics.Complex*)sp, (System.Numerics.Complex*)op, s, len, nlat, nfreq, nf, b);
             else ScatterOrders((long*)sp, (long*)op, s, len, nlat, nfreq, nf, b);
@@ -130,8 +129,7 @@ internal static unsafe class NativeSht
         {
             var (s, len) = chunks[k];
             // The chunk's orders gathered into contiguous rows of nlon/2 + 1 (zero above mmax), one contiguous batch.
-            using var scratch = torch.empty([len, nlat, nfreq, 2], dtype: table.dtype);
-            byte* sp = (byte*)Mkl.Data(scratch);
+            byte* sp = (byte*)ThreadScratch.Get(ThreadScratch.Sht, len * nlat * nfreq * 2 * size);
             if (dbl) GatherOrders((System.Numerics.Complex*)gp, (System.Numerics.Complex*)sp, s, len, nlat, nfreq, nfi, b);
             else GatherOrders((long*)gp, (long*)sp, s, len, nlat, nfreq, nfi, b);
             Mkl.Compute(Descriptor(dbl, false, nlon, len * nlat, nlon, 1, nfreq), false, sp, fp + s * nlat * nlon * size);
