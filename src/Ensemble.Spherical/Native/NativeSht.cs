@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using Ensemble.Core;
 using Ensemble.Core.Native;
 using TorchSharp;
@@ -160,12 +162,28 @@ internal static unsafe class NativeSht
         // Per latitude k and field j one contiguous source row; its nf destinations are nf lines that stay in L1 over j.
         long step = (long)nlat * b;
         for (long k = 0; k < nlat; k++)
-            for (long j = 0; j < len; j++)
+        {
+            long j = 0;
+            // complex64 (8 bytes): 4 fields × 4 orders per 4×4 transpose in registers.
+            if (sizeof(T) == 8 && Avx.IsSupported)
+                for (; j + 4 <= len; j += 4)
+                {
+                    double* src = (double*)(rows + (j * nlat + k) * nfreq);
+                    double* dst = (double*)(orders + k * b + s + j);
+                    long rs = (long)nlat * nfreq;
+                    int m = 0;
+                    for (; m + 4 <= nf; m += 4)
+                        Transpose4(src + m, rs, dst + m * step, step);
+                    for (; m < nf; m++)
+                        for (int q = 0; q < 4; q++) dst[m * step + q] = src[q * rs + m];
+                }
+            for (; j < len; j++)
             {
                 T* src = rows + (j * nlat + k) * nfreq;
                 T* dst = orders + k * b + s + j;
                 for (int m = 0; m < nf; m++) dst[m * step] = src[m];
             }
+        }
     }
 
     /// <summary>rows[(j·nlat + k)·nfreq + m] = orders[m, k, s + j] for m &lt; nf, zero for nf ≤ m &lt; nfreq.</summary>
@@ -173,12 +191,46 @@ internal static unsafe class NativeSht
     {
         long step = (long)nlat * b;
         for (long k = 0; k < nlat; k++)
-            for (long j = 0; j < len; j++)
+        {
+            long j = 0;
+            if (sizeof(T) == 8 && Avx.IsSupported)
+                for (; j + 4 <= len; j += 4)
+                {
+                    double* src = (double*)(orders + k * b + s + j);
+                    double* dst = (double*)(rows + (j * nlat + k) * nfreq);
+                    long rs = (long)nlat * nfreq;
+                    int m = 0;
+                    for (; m + 4 <= nf; m += 4)
+                        Transpose4(src + m * step, step, dst + m, rs);
+                    for (; m < nf; m++)
+                        for (int q = 0; q < 4; q++) dst[q * rs + m] = src[m * step + q];
+                    for (int q = 0; q < 4; q++) new Span<T>((T*)(dst + q * rs) + nf, nfreq - nf).Clear();
+                }
+            for (; j < len; j++)
             {
                 T* dst = rows + (j * nlat + k) * nfreq;
                 T* src = orders + k * b + s + j;
                 for (int m = 0; m < nf; m++) dst[m] = src[m * step];
                 new Span<T>(dst + nf, nfreq - nf).Clear();
             }
+        }
+    }
+
+    /// <summary>dst[p·dstStride + q] = src[q·srcStride + p] for p, q &lt; 4 (64-bit elements: one complex64 each).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Transpose4(double* src, long srcStride, double* dst, long dstStride)
+    {
+        var r0 = Avx.LoadVector256(src);
+        var r1 = Avx.LoadVector256(src + srcStride);
+        var r2 = Avx.LoadVector256(src + 2 * srcStride);
+        var r3 = Avx.LoadVector256(src + 3 * srcStride);
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        Avx.Store(dst, Avx.Permute2x128(t0, t2, 0x20));
+        Avx.Store(dst + dstStride, Avx.Permute2x128(t1, t3, 0x20));
+        Avx.Store(dst + 2 * dstStride, Avx.Permute2x128(t0, t2, 0x31));
+        Avx.Store(dst + 3 * dstStride, Avx.Permute2x128(t1, t3, 0x31));
     }
 }
