@@ -96,10 +96,17 @@ public sealed class SpectralConv : nn.Module<Tensor, (Tensor Output, Tensor Resi
         var wl = w.contiguous();                                                     // [lmax, E_in, E_out]
         var zs = torch.empty([lmax, mmax, b * o], dtype: xs.dtype);
         byte* xp = (byte*)Mkl.Data(x), wp = (byte*)Mkl.Data(wl), zp = (byte*)Mkl.Data(zs);
-        int groups = lmax >= 64 ? 8 : (int)Math.Min(2, lmax);
+        // Each degree is its own gemm, so the grouping only sets the pieces: 8 groups (at most one per degree), costed by
+        // their orders m ≤ l, so that two workers balance the triangle (2 equal-degree halves put 3× the work in the upper).
+        int groups = (int)Math.Min(8, lmax);
         long size0 = (lmax + groups - 1) / groups;
         int count = (int)((lmax + size0 - 1) / size0);
-        run(count, g => Math.Min(size0, lmax - g * size0) * (double)mmax, g =>
+        run(count, g =>
+        {
+            double work = 0;
+            for (long l = g * size0; l < Math.Min(lmax, (g + 1) * size0); l++) work += Math.Min(mmax, l + 1);
+            return work;
+        }, g =>
         {
             long l0 = g * size0, n = Math.Min(size0, lmax - l0);
             for (long l = l0; l < l0 + n; l++)

@@ -62,6 +62,12 @@ public static unsafe class GemmShapes
     /// <see cref="Ensemble.Models.Sfno.PointwiseGemm"/>, with and without the fused epilogues.</summary>
     public static int RunSmall()
     {
+        using (var a = torch.randn([2048, 2048]))
+            foreach (int threads in new[] { 1, 2, 1, 2 })
+            {
+                torch.set_num_threads(threads);
+                Report($"mm 2048² on {threads} thread(s)", 2.0 * 2048 * 2048 * 2048, () => torch.mm(a, a).Dispose());
+            }
         torch.set_num_threads(1);
         foreach (var (o, k, n) in new[] { (64, 32, 2048), (32, 64, 2048), (32, 32, 2048), (32, 6, 2048), (6, 32, 2048), (32, 32, 4050),
                      (128, 64, 1024), (64, 128, 1024), (64, 64, 1024), (64, 9, 1024), (9, 64, 1024) })
