@@ -84,11 +84,11 @@ internal static unsafe class PointwiseGemm
             }
             int o = 0;
             for (; o < 6 * six; o += 6)
-                Block6(w + o * k, k, panel, lp, w2 is null ? null : w2 + o * k2, kk2, panel2, lp2, output + o * ldo + j, ldo, o, cols, epilogue, act);
+                Block<Six>(w + o * k, k, panel, lp, w2 is null ? null : w2 + o * k2, kk2, panel2, lp2, output + o * ldo + j, ldo, o, cols, epilogue, act);
             for (; o + Rows <= rows; o += Rows)
-                Block4(w + o * k, k, panel, lp, w2 is null ? null : w2 + o * k2, kk2, panel2, lp2, output + o * ldo + j, ldo, o, cols, epilogue, act);
+                Block<Four>(w + o * k, k, panel, lp, w2 is null ? null : w2 + o * k2, kk2, panel2, lp2, output + o * ldo + j, ldo, o, cols, epilogue, act);
             for (; o < rows; o++)
-                Block1(w + o * k, k, panel, lp, w2 is null ? null : w2 + o * k2, kk2, panel2, lp2, output + o * ldo + j, o, cols, epilogue, act);
+                Block<One>(w + o * k, k, panel, lp, w2 is null ? null : w2 + o * k2, kk2, panel2, lp2, output + o * ldo + j, ldo, o, cols, epilogue, act);
         }
     }
 
@@ -110,73 +110,41 @@ internal static unsafe class PointwiseGemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector256<float> Load(float* p) => Vector256.Load(p);
 
+    /// <summary>Row counts of the register blocks, 1, 4 or 6 (type arguments, so the JIT compiles one unrolled kernel per count).</summary>
+    interface IRows { static abstract int Count { get; } }
+    struct Six : IRows { public static int Count => 6; }
+    struct Four : IRows { public static int Count => 4; }
+    struct One : IRows { public static int Count => 1; }
+
     /// <summary>
-    /// Four output rows × 16 columns into <paramref name="c"/> and the second product (if any) added, then the epilogue
-    /// per row. The products write their accumulators to a 64-float scratch: nothing is called while they are live
-    /// (every ymm register is caller-saved on System V, and the JIT spilled all eight around the epilogue's calls).
+    /// T.Count output rows × 16 columns into <paramref name="c"/> and the second product (if any) added, then the
+    /// epilogue per row. The products write their accumulators to a stack scratch: nothing is called while they are live
+    /// (every ymm register is caller-saved on System V, and the JIT spilled all of them around the epilogue's calls).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Block4(float* w, int k, float* x, long ldx, float* w2, int k2, float* x2, long ldx2,
-        float* c, long ldc, int row, int cols, in GemmEpilogue e, int act)
-    {
-        float* acc = stackalloc float[Rows * Cols];
-        Product4(w, k, x, ldx, acc, add: false);
-        if (k2 != 0) Product4(w2, k2, x2, ldx2, acc, add: true);
-        for (int r = 0; r < Rows; r++)
-            Store(Load(acc + r * Cols), Load(acc + r * Cols + 8), c + r * ldc, row + r, cols, e, act);
-    }
-
-    /// <summary>acc (+)= w[0..4, :]·x[:, 0..16]: 8 accumulators, 2 loads of x and 4 broadcasts of w per k.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Product4(float* w, int k, float* x, long ldx, float* acc, bool add)
-    {
-        Vector256<float> a00 = default, a01 = default, a10 = default, a11 = default,
-            a20 = default, a21 = default, a30 = default, a31 = default;
-        float* w1 = w + k, w2 = w + 2 * k, w3 = w + 3 * k;
-        for (int i = 0; i < k; i++, x += ldx)
-        {
-            var x0 = Load(x);
-            var x1 = Load(x + 8);
-            var b = Vector256.Create(w[i]);
-            a00 = Fma.MultiplyAdd(b, x0, a00);
-            a01 = Fma.MultiplyAdd(b, x1, a01);
-            b = Vector256.Create(w1[i]);
-            a10 = Fma.MultiplyAdd(b, x0, a10);
-            a11 = Fma.MultiplyAdd(b, x1, a11);
-            b = Vector256.Create(w2[i]);
-            a20 = Fma.MultiplyAdd(b, x0, a20);
-            a21 = Fma.MultiplyAdd(b, x1, a21);
-            b = Vector256.Create(w3[i]);
-            a30 = Fma.MultiplyAdd(b, x0, a30);
-            a31 = Fma.MultiplyAdd(b, x1, a31);
-        }
-        if (add)
-        {
-            a00 += Load(acc); a01 += Load(acc + 8); a10 += Load(acc + 16); a11 += Load(acc + 24);
-            a20 += Load(acc + 32); a21 += Load(acc + 40); a30 += Load(acc + 48); a31 += Load(acc + 56);
-        }
-        Vector256.Store(a00, acc); Vector256.Store(a01, acc + 8); Vector256.Store(a10, acc + 16); Vector256.Store(a11, acc + 24);
-        Vector256.Store(a20, acc + 32); Vector256.Store(a21, acc + 40); Vector256.Store(a30, acc + 48); Vector256.Store(a31, acc + 56);
-    }
-
-    /// <summary>Six output rows × 16 columns (12 accumulators; <see cref="Block4"/> otherwise).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Block6(float* w, int k, float* x, long ldx, float* w2, int k2, float* x2, long ldx2,
-        float* c, long ldc, int row, int cols, in GemmEpilogue e, int act)
+    static void Block<T>(float* w, int k, float* x, long ldx, float* w2, int k2, float* x2, long ldx2,
+        float* c, long ldc, int row, int cols, in GemmEpilogue e, int act) where T : struct, IRows
     {
         float* acc = stackalloc float[6 * Cols];
-        Product6(w, k, x, ldx, acc, add: false);
-        if (k2 != 0) Product6(w2, k2, x2, ldx2, acc, add: true);
-        for (int r = 0; r < 6; r++)
+        Product<T>(w, k, x, ldx, acc, add: false);
+        if (k2 != 0) Product<T>(w2, k2, x2, ldx2, acc, add: true);
+        for (int r = 0; r < T.Count; r++)
             Store(Load(acc + r * Cols), Load(acc + r * Cols + 8), c + r * ldc, row + r, cols, e, act);
     }
 
+    /// <summary>
+    /// acc (+)= w[0..T.Count, :]·x[:, 0..16]: two accumulators per row (up to 12 of the 16 ymm registers), per k two
+    /// loads of x and one broadcast of w per row. The row guards are constants per instantiation and compile away. The
+    /// rows are written out (not a helper returning the pair): the helper form cost a register move per row and measured
+    /// 5–10 % slower (`-- sfno --gemm-small`).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Product6(float* w, int k, float* x, long ldx, float* acc, bool add)
+    static void Product<T>(float* w, int k, float* x, long ldx, float* acc, bool add) where T : struct, IRows
     {
+        int n = T.Count;
         Vector256<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default,
             a30 = default, a31 = default, a40 = default, a41 = default, a50 = default, a51 = default;
-        float* w1 = w + k, w2 = w + 2 * k, w3 = w + 3 * k, w4 = w + 4 * k, w5 = w + 5 * k;
+        float* w1 = w + k, w2 = w + 2 * k, w3 = w + 3 * k, w4 = w + 4 * k, w5 = w + 5 * k;   // rows ≥ n never read
         for (int i = 0; i < k; i++, x += ldx)
         {
             var x0 = Load(x);
@@ -184,6 +152,7 @@ internal static unsafe class PointwiseGemm
             var b = Vector256.Create(w[i]);
             a00 = Fma.MultiplyAdd(b, x0, a00);
             a01 = Fma.MultiplyAdd(b, x1, a01);
+            if (n < 4) continue;
             b = Vector256.Create(w1[i]);
             a10 = Fma.MultiplyAdd(b, x0, a10);
             a11 = Fma.MultiplyAdd(b, x1, a11);
@@ -193,6 +162,7 @@ internal static unsafe class PointwiseGemm
             b = Vector256.Create(w3[i]);
             a30 = Fma.MultiplyAdd(b, x0, a30);
             a31 = Fma.MultiplyAdd(b, x1, a31);
+            if (n < 6) continue;
             b = Vector256.Create(w4[i]);
             a40 = Fma.MultiplyAdd(b, x0, a40);
             a41 = Fma.MultiplyAdd(b, x1, a41);
@@ -200,38 +170,20 @@ internal static unsafe class PointwiseGemm
             a50 = Fma.MultiplyAdd(b, x0, a50);
             a51 = Fma.MultiplyAdd(b, x1, a51);
         }
-        if (add)
-        {
-            a00 += Load(acc); a01 += Load(acc + 8); a10 += Load(acc + 16); a11 += Load(acc + 24);
-            a20 += Load(acc + 32); a21 += Load(acc + 40); a30 += Load(acc + 48); a31 += Load(acc + 56);
-            a40 += Load(acc + 64); a41 += Load(acc + 72); a50 += Load(acc + 80); a51 += Load(acc + 88);
-        }
-        Vector256.Store(a00, acc); Vector256.Store(a01, acc + 8); Vector256.Store(a10, acc + 16); Vector256.Store(a11, acc + 24);
-        Vector256.Store(a20, acc + 32); Vector256.Store(a21, acc + 40); Vector256.Store(a30, acc + 48); Vector256.Store(a31, acc + 56);
-        Vector256.Store(a40, acc + 64); Vector256.Store(a41, acc + 72); Vector256.Store(a50, acc + 80); Vector256.Store(a51, acc + 88);
+        Keep(a00, a01, acc, add);
+        if (n < 4) return;
+        Keep(a10, a11, acc + 16, add);
+        Keep(a20, a21, acc + 32, add);
+        Keep(a30, a31, acc + 48, add);
+        if (n < 6) return;
+        Keep(a40, a41, acc + 64, add);
+        Keep(a50, a51, acc + 80, add);
     }
 
-    /// <summary>One output row × 16 columns (the rows left over by <see cref="Block4"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Block1(float* w, int k, float* x, long ldx, float* w2, int k2, float* x2, long ldx2,
-        float* c, int row, int cols, in GemmEpilogue e, int act)
+    /// <summary>acc[0..16] = (acc[0..16] if <paramref name="add"/>) + (a0, a1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Keep(Vector256<float> a0, Vector256<float> a1, float* acc, bool add)
     {
-        float* acc = stackalloc float[Cols];
-        Product1(w, k, x, ldx, acc, add: false);
-        if (k2 != 0) Product1(w2, k2, x2, ldx2, acc, add: true);
-        Store(Load(acc), Load(acc + 8), c, row, cols, e, act);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Product1(float* w, int k, float* x, long ldx, float* acc, bool add)
-    {
-        Vector256<float> a0 = default, a1 = default;
-        for (int i = 0; i < k; i++, x += ldx)
-        {
-            var b = Vector256.Create(w[i]);
-            a0 = Fma.MultiplyAdd(b, Load(x), a0);
-            a1 = Fma.MultiplyAdd(b, Load(x + 8), a1);
-        }
         if (add)
         {
             a0 += Load(acc);
