@@ -14,7 +14,7 @@ namespace Ensemble.Models.Sfno;
 /// combination of per-tile means and squared deviations). Same mathematics as the module-by-module path, different
 /// rounding in the last bits; used only when no gradient is recorded (autograd needs the module path's tensors).
 /// In float32 with GELU or ReLU and <see cref="NativeKernels"/> on, the same tiles run natively: for layers of up to
-/// <see cref="PointwiseGemm.MaxInner"/> channels as 64-point strips on the register-blocked kernel with fused epilogues
+/// <see cref="SmallGemm.MaxInner"/> channels as 64-point strips on the register-blocked kernel with fused epilogues
 /// (<see cref="PointwiseStrips"/>), for wider ones as MKL gemms on the tile pointers and single SIMD passes
 /// (<see cref="PointwiseKernels"/>); otherwise as libtorch ops. Measured: docs/benchmarks.md, SFNO inference.
 /// </summary>

@@ -3,7 +3,7 @@ using Ensemble.Core.Native;
 namespace Ensemble.Models.Sfno;
 
 /// <summary>
-/// A pointwise tile run as narrow column strips with <see cref="PointwiseGemm"/>: per strip of <see cref="Strip"/>
+/// A pointwise tile run as narrow column strips with <see cref="SmallGemm"/>: per strip of <see cref="Strip"/>
 /// points the normalised input, the hidden activations and the output block stay in L1/L2 from the first layer to the
 /// last (the MKL tile form writes and re-reads a 512 KB hidden tile, packs each gemm's operand and runs bias,
 /// activation and C-scaling as separate passes). Every output column is computed by the same operations in the same
@@ -15,7 +15,7 @@ internal static unsafe class PointwiseStrips
     public const int Strip = 64;
 
     /// <summary>Whether layers of these inner sizes run here (AVX2/FMA; small channel counts).</summary>
-    public static bool Fits(int k, int k2 = 0) => PointwiseGemm.Supported && k + k2 <= PointwiseGemm.MaxInner;
+    public static bool Fits(int k, int k2 = 0) => SmallGemm.Supported && k + k2 <= SmallGemm.MaxInner;
 
     static float* Scratch(int floats) => (float*)ThreadScratch.Get(ThreadScratch.Pointwise, floats * sizeof(float));
 
@@ -41,7 +41,7 @@ internal static unsafe class PointwiseStrips
         {
             PointwiseKernels.NormAct(z + s, p, o + s, p, e, n, mean, scale, shift, activation);
             if (wskip is not null)
-                PointwiseGemm.Run(wskip, e, r + s, p, null, 0, null, 0, e, n, o + s, p, new GemmEpilogue { Accumulate = true });
+                SmallGemm.Run(wskip, e, r + s, p, null, 0, null, 0, e, n, o + s, p, new GemmEpilogue { Accumulate = true });
             return;
         }
         float* t = Scratch((e + m.Hidden) * Strip);
@@ -52,14 +52,14 @@ internal static unsafe class PointwiseStrips
         {
             int w = (int)Math.Min(Strip, s + n - j);
             PointwiseKernels.NormAct(z + j, p, t, Strip, e, w, mean, scale, shift, activation);
-            PointwiseGemm.Run(m.W1, e, t, Strip, null, 0, null, 0, m.Hidden, w, h, Strip, hiddenEpilogue);
-            PointwiseGemm.Run(m.W2, m.Hidden, h, Strip, wskip, wskip is null ? 0 : e, r + j, p, e, w, o + j, p, outEpilogue);
+            SmallGemm.Run(m.W1, e, t, Strip, null, 0, null, 0, m.Hidden, w, h, Strip, hiddenEpilogue);
+            SmallGemm.Run(m.W2, m.Hidden, h, Strip, wskip, wskip is null ? 0 : e, r + j, p, e, w, o + j, p, outEpilogue);
         }
     }
 
     /// <summary>Columns [s, s + n): out = norm1(out) + wskip·r in one pass (norm1's affine as (y − mean)·scale + shift).</summary>
     public static void NormSkip(float* r, float* o, long p, long s, int n, int e, float* mean, float* scale, float* shift, float* wskip) =>
-        PointwiseGemm.Run(wskip, e, r + s, p, null, 0, null, 0, e, n, o + s, p,
+        SmallGemm.Run(wskip, e, r + s, p, null, 0, null, 0, e, n, o + s, p,
             new GemmEpilogue { Accumulate = true, NormMean = mean, NormScale = scale, NormShift = shift });
 
     /// <summary>
@@ -75,8 +75,8 @@ internal static unsafe class PointwiseStrips
         for (long j = s; j < s + n; j += Strip)
         {
             int w = (int)Math.Min(Strip, s + n - j);
-            PointwiseGemm.Run(m.W1, cin, x + j, p, null, 0, null, 0, m.Hidden, w, h, Strip, hiddenEpilogue);
-            PointwiseGemm.Run(m.W2, m.Hidden, h, Strip, wskip, wskip is null ? 0 : cskip, xs is null ? null : xs + j, p, cout, w, o + j, p, outEpilogue);
+            SmallGemm.Run(m.W1, cin, x + j, p, null, 0, null, 0, m.Hidden, w, h, Strip, hiddenEpilogue);
+            SmallGemm.Run(m.W2, m.Hidden, h, Strip, wskip, wskip is null ? 0 : cskip, xs is null ? null : xs + j, p, cout, w, o + j, p, outEpilogue);
         }
     }
 }

@@ -22,6 +22,15 @@ internal static unsafe class NativeSht
 {
     [ThreadStatic] static Dictionary<(bool, bool, long, long, long, long, long), IntPtr>? t_descriptors;
 
+    [ThreadStatic] static bool t_mklLegendre;
+
+    /// <summary>
+    /// The float32 Legendre products go to MKL instead of <see cref="SmallGemm"/> (read by the calling thread when a
+    /// transform starts; tests and A/B benchmarks). SmallGemm is the default for K up to its limit: at these shapes
+    /// (K = nlat or lmax − m, 2B columns) MKL's packing and C-scaling took about half of its time.
+    /// </summary>
+    internal static bool MklLegendre { get => t_mklLegendre; set => t_mklLegendre = value; }
+
     /// <summary>Whether a checked input (dtype matching the table) takes the native path: CPU, float32/float64, no gradient.</summary>
     public static bool Applies(Tensor x, Tensor table) =>
         NativeKernels.Active && x.device_type == DeviceType.CPU && table.device_type == DeviceType.CPU
@@ -67,6 +76,7 @@ internal static unsafe class NativeSht
         if (active < mmax) result.narrow(1, active, mmax - active).fill_(Scalars.Of(0));
         byte* tp = (byte*)Mkl.Data(table), rp = (byte*)Mkl.Data(result);
         double scale = 1.0 / nlon;                                                    // rfft norm "forward"
+        bool small = !dbl && !MklLegendre && SmallGemm.Supported && nlat <= SmallGemm.MaxInner;   // K = nlat
         var blocks = plan.Blocks;
         run(blocks.Count, i => (double)blocks[i].Count * blocks[i].L, i =>
         {
@@ -82,6 +92,7 @@ internal static unsafe class NativeSht
                 long t0 = blk.Offset + ((long)c * blk.L + (m - blk.M0)) * nlat;
                 void* a = op + (long)m * nlat * n * size, bt = tp + t0 * size, cc = rp + ((long)m * mmax + m) * n * size;
                 if (dbl) Mkl.Gemm((double*)a, (int)n, (double*)bt, nlat, (double*)cc, (int)(mmax * n), (int)n, rows, nlat, scale, 0.0);
+                else if (small) SmallGemm.Run((float*)bt, nlat, nlat, (float*)a, n, rows, (int)n, (float*)cc, mmax * n, new GemmEpilogue { Scale = (float)scale });
                 else Mkl.Gemm((float*)a, (int)n, (float*)bt, nlat, (float*)cc, (int)(mmax * n), (int)n, rows, nlat, (float)scale, 0f);
             }
         });
@@ -106,6 +117,7 @@ internal static unsafe class NativeSht
         byte* cp = (byte*)Mkl.Data(c), tp = (byte*)Mkl.Data(table), gp = (byte*)Mkl.Data(g);
         var blocks = plan.Blocks;
         bool nyquist = nlon % 2 == 0 && nlon / 2 < mmax;
+        bool small = !dbl && !MklLegendre && SmallGemm.Supported && lmax <= SmallGemm.MaxInner;  // K = lmax − m
         run(blocks.Count, i => (double)blocks[i].Count * blocks[i].L, i =>
         {
             var blk = blocks[i];
@@ -118,6 +130,7 @@ internal static unsafe class NativeSht
                 long t0 = blk.Offset + (long)k * nlat * blk.L + (m - blk.M0);
                 void* a = cp + ((long)m * mmax + m) * n * size, bt = tp + t0 * size, cc = gp + (long)m * nlat * n * size;
                 if (dbl) Mkl.Gemm((double*)a, (int)(mmax * n), (double*)bt, blk.L, (double*)cc, (int)n, (int)n, nlat, depth, 1.0, 0.0);
+                else if (small) SmallGemm.Run((float*)bt, blk.L, depth, (float*)a, mmax * n, nlat, (int)n, (float*)cc, n, default);
                 else Mkl.Gemm((float*)a, (int)(mmax * n), (float*)bt, blk.L, (float*)cc, (int)n, (int)n, nlat, depth, 1f, 0f);
                 // The irfft ignores the imaginary parts of the DC and Nyquist orders (as the libtorch path zeroes them).
                 if (m == 0 || (nyquist && m == nlon / 2)) ZeroImaginary(cc, (long)nlat * b, dbl);

@@ -22,7 +22,7 @@ public static class SfnoBatchOne
         // The native SHT (Ensemble.Spherical.Native) against the libtorch one, both on one thread: Suppress is per thread.
         var modes = new (string Name, int Threads, bool LibTorchSht)[]
         {
-            ("one thread", 1, false), ("shared, 2 workers", 2, false), ("one thread, libtorch SHT", 1, true), ("one thread, MKL tiles", 1, false), ("shared, MKL tiles", 2, false),
+            ("one thread", 1, false), ("shared, 2 workers", 2, false), ("one thread, libtorch SHT", 1, true), ("one thread, MKL tiles", 1, false), ("shared, MKL tiles", 2, false), ("one thread, MKL Legendre", 1, false),
         };
         // `--batch1 a|b REPS 0,1`: only the listed modes (e.g. one mode alone under perf).
         if (only is not null) modes = only.Select(i => modes[i]).ToArray();
@@ -39,6 +39,7 @@ public static class SfnoBatchOne
                 var c0 = self.TotalProcessorTime;
                 var sw = Stopwatch.StartNew();
                 PointwiseFusion.Strips = !modes[k].Name.Contains("MKL tiles");
+                Ensemble.Spherical.Native.NativeSht.MklLegendre = modes[k].Name.Contains("MKL Legendre");
                 using (modes[k].LibTorchSht ? Ensemble.Core.Native.NativeKernels.Suppress() : null)
                 using (net.forward(x)) { }
                 double ms = sw.Elapsed.TotalMilliseconds;

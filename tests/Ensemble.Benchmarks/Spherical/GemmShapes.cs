@@ -59,7 +59,7 @@ public static unsafe class GemmShapes
     }
 
     /// <summary>`-- sfno --gemm-small` : one thread, the pointwise tiles' products (cases a and b) through MKL and through
-    /// <see cref="Ensemble.Models.Sfno.PointwiseGemm"/>, with and without the fused epilogues.</summary>
+    /// <see cref="Ensemble.Core.Native.SmallGemm"/>, with and without the fused epilogues.</summary>
     public static int RunSmall()
     {
         using (var a = torch.randn([2048, 2048]))
@@ -80,21 +80,21 @@ public static unsafe class GemmShapes
             double flop = 2.0 * o * k * n;
             Console.WriteLine($"[{o}×{k}]·[{k}×{n}]:");
             Report("  MKL sgemm", flop, () => Mkl.Gemm(xp, n, wp, k, yp, n, n, o, k, 1f, 0f));
-            Report("  PointwiseGemm", flop, () => Ensemble.Models.Sfno.PointwiseGemm.Run(wp, k, xp, n, null, 0, null, 0, o, n, yp, n, default));
+            Report("  SmallGemm", flop, () => Ensemble.Core.Native.SmallGemm.Run(wp, k, xp, n, null, 0, null, 0, o, n, yp, n, default));
             Report("  MKL sgemm + BiasAct gelu", flop, () =>
             {
                 Mkl.Gemm(xp, n, wp, k, yp, n, n, o, k, 1f, 0f);
                 Ensemble.Models.Sfno.PointwiseKernels.BiasAct(yp, o, n, bp, "gelu");
             });
-            var epi = new Ensemble.Models.Sfno.GemmEpilogue { Bias = bp, Activation = "gelu" };
-            Report("  PointwiseGemm bias+gelu", flop, () => Ensemble.Models.Sfno.PointwiseGemm.Run(wp, k, xp, n, null, 0, null, 0, o, n, yp, n, epi));
-            var acc = new Ensemble.Models.Sfno.GemmEpilogue { Accumulate = true };
+            var epi = new Ensemble.Core.Native.GemmEpilogue { Bias = bp, Activation = "gelu" };
+            Report("  SmallGemm bias+gelu", flop, () => Ensemble.Core.Native.SmallGemm.Run(wp, k, xp, n, null, 0, null, 0, o, n, yp, n, epi));
+            var acc = new Ensemble.Core.Native.GemmEpilogue { Accumulate = true };
             Report("  MKL sgemm ×2 (second beta 1)", 2 * flop, () =>
             {
                 Mkl.Gemm(xp, n, wp, k, yp, n, n, o, k, 1f, 0f);
                 Mkl.Gemm(xp, n, wp, k, yp, n, n, o, k, 1f, 1f);
             });
-            Report("  PointwiseGemm two products", 2 * flop, () => Ensemble.Models.Sfno.PointwiseGemm.Run(wp, k, xp, n, wp, k, xp, n, o, n, yp, n, default));
+            Report("  SmallGemm two products", 2 * flop, () => Ensemble.Core.Native.SmallGemm.Run(wp, k, xp, n, wp, k, xp, n, o, n, yp, n, default));
         }
         return 0;
     }

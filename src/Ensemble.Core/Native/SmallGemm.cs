@@ -2,11 +2,14 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace Ensemble.Models.Sfno;
+namespace Ensemble.Core.Native;
 
-/// <summary>What happens to a block of <see cref="PointwiseGemm"/> results before they are stored.</summary>
-internal readonly unsafe struct GemmEpilogue
+/// <summary>What happens to a block of <see cref="SmallGemm"/> results before they are stored (in this order).</summary>
+public readonly unsafe struct GemmEpilogue
 {
+    /// <summary>Factor on the product (BLAS's alpha; null: 1).</summary>
+    public float? Scale { get; init; }
+
     /// <summary>Per-row bias added to the product (null: none).</summary>
     public float* Bias { get; init; }
 
@@ -26,16 +29,17 @@ internal readonly unsafe struct GemmEpilogue
 }
 
 /// <summary>
-/// The SFNO's 1×1-conv products in float32 with AVX2/FMA register blocking, for the small inner dimensions of the
-/// pointwise tiles (K = channels, 6–128): out[o, j] = epilogue(Σ_k w[o, k]·x[k, j] + Σ_k w2[o, k]·x2[k, j]) over
-/// row-major operands with row strides. MKL packs the whole x panel on every call at these shapes (its packing and
-/// C-scaling passes were ≈ 10 % of the SFNO's gemm time) and cannot fuse a bias, an activation, a second product or
-/// a norm of the existing output; here each 4×16 block of the output stays in registers from the first multiply to
-/// its single store. Summation order is fixed by the shapes alone (k ascending, the second product after the first),
-/// so results do not depend on who runs which piece.
+/// float32 products with small inner dimensions (K ≤ <see cref="SmallGemm.MaxInner"/>) by AVX2/FMA register blocking:
+/// out[o, j] = epilogue(Σ_k w[o, k]·x[k, j] + Σ_k w2[o, k]·x2[k, j]) over row-major operands with row strides. Used for
+/// the SFNO's 1×1 convs (K = channels) and the SHT's per-order Legendre products (K = latitudes or degrees). At these
+/// shapes MKL packs the x panel and scales C on every call (≈ 10 % of its time in the SFNO) and cannot fuse a bias, an
+/// activation, a second product or a norm of the existing output; here each 6×16 or 4×16 block of the output stays in
+/// registers from the first multiply to its single store. Summation order is fixed by the shapes alone (k ascending,
+/// the second product after the first, each output column on its own), so results do not depend on how a caller
+/// splits the columns or rows.
 /// </summary>
 [SkipLocalsInit] // the stack scratches are written before they are read; zeroing them cost as much as a small product
-internal static unsafe class PointwiseGemm
+public static unsafe class SmallGemm
 {
     /// <summary>AVX2 and FMA present (the kernel's only requirement; otherwise callers use BLAS).</summary>
     public static bool Supported => Fma.IsSupported && Avx2.IsSupported;
@@ -50,13 +54,21 @@ internal static unsafe class PointwiseGemm
     /// [rows, k] (rows k apart), x is [k, n] with rows <paramref name="ldx"/> floats apart, output rows
     /// <paramref name="ldo"/> apart. w2/x2 (may be null) add a second product of inner size <paramref name="k2"/>.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(float* w, int k, float* x, long ldx, float* w2, int k2, float* x2, long ldx2,
+        int rows, int n, float* output, long ldo, in GemmEpilogue epilogue) =>
+        Run(w, k, k, x, ldx, w2, k2, k2, x2, ldx2, rows, n, output, ldo, epilogue);
+
+    /// <summary>One product, w's rows <paramref name="ldw"/> floats apart: out = epilogue(w·x).</summary>
+    public static void Run(float* w, long ldw, int k, float* x, long ldx, int rows, int n, float* output, long ldo, in GemmEpilogue epilogue) =>
+        Run(w, ldw, k, x, ldx, null, 0, 0, null, 0, rows, n, output, ldo, epilogue);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Run(float* w, long ldw, int k, float* x, long ldx, float* w2, long ldw2, int k2, float* x2, long ldx2,
         int rows, int n, float* output, long ldo, in GemmEpilogue epilogue)
     {
         int act = epilogue.Activation switch { null => 0, "gelu" => 1, "relu" => 2, var a => throw new ArgumentException($"activation '{a}'") };
         int kk2 = w2 is null ? 0 : k2;
-        if (k + kk2 > MaxInner) throw new ArgumentException($"PointwiseGemm: inner size {k + kk2} > {MaxInner}");
+        if (k + kk2 > MaxInner) throw new ArgumentException($"SmallGemm: inner size {k + kk2} > {MaxInner}");
         // A 16-column panel of x (and x2) is read by every row block. Rows a multiple of 1 KB apart (tiles of a power-of-two
         // width) fall into few L1 sets and thrash, so such panels, and the zero-padded last one, are copied to a
         // contiguous scratch first; others are read in place.
@@ -84,11 +96,11 @@ internal static unsafe class PointwiseGemm
             }
             int o = 0;
             for (; o < 6 * six; o += 6)
-                Block<Six>(w + o * k, k, panel, lp, w2 is null ? null : w2 + o * k2, kk2, panel2, lp2, output + o * ldo + j, ldo, o, cols, epilogue, act);
+                Block<Six>(w + o * ldw, ldw, k, panel, lp, w2 is null ? null : w2 + o * ldw2, ldw2, kk2, panel2, lp2, output + o * ldo + j, ldo, o, cols, epilogue, act);
             for (; o + Rows <= rows; o += Rows)
-                Block<Four>(w + o * k, k, panel, lp, w2 is null ? null : w2 + o * k2, kk2, panel2, lp2, output + o * ldo + j, ldo, o, cols, epilogue, act);
+                Block<Four>(w + o * ldw, ldw, k, panel, lp, w2 is null ? null : w2 + o * ldw2, ldw2, kk2, panel2, lp2, output + o * ldo + j, ldo, o, cols, epilogue, act);
             for (; o < rows; o++)
-                Block<One>(w + o * k, k, panel, lp, w2 is null ? null : w2 + o * k2, kk2, panel2, lp2, output + o * ldo + j, ldo, o, cols, epilogue, act);
+                Block<One>(w + o * ldw, ldw, k, panel, lp, w2 is null ? null : w2 + o * ldw2, ldw2, kk2, panel2, lp2, output + o * ldo + j, ldo, o, cols, epilogue, act);
         }
     }
 
@@ -122,12 +134,12 @@ internal static unsafe class PointwiseGemm
     /// (every ymm register is caller-saved on System V, and the JIT spilled all of them around the epilogue's calls).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Block<T>(float* w, int k, float* x, long ldx, float* w2, int k2, float* x2, long ldx2,
+    static void Block<T>(float* w, long ldw, int k, float* x, long ldx, float* w2, long ldw2, int k2, float* x2, long ldx2,
         float* c, long ldc, int row, int cols, in GemmEpilogue e, int act) where T : struct, IRows
     {
         float* acc = stackalloc float[6 * Cols];
-        Product<T>(w, k, x, ldx, acc, add: false);
-        if (k2 != 0) Product<T>(w2, k2, x2, ldx2, acc, add: true);
+        Product<T>(w, ldw, k, x, ldx, acc, add: false);
+        if (k2 != 0) Product<T>(w2, ldw2, k2, x2, ldx2, acc, add: true);
         for (int r = 0; r < T.Count; r++)
             Store(Load(acc + r * Cols), Load(acc + r * Cols + 8), c + r * ldc, row + r, cols, e, act);
     }
@@ -139,12 +151,12 @@ internal static unsafe class PointwiseGemm
     /// 5–10 % slower (`-- sfno --gemm-small`).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Product<T>(float* w, int k, float* x, long ldx, float* acc, bool add) where T : struct, IRows
+    static void Product<T>(float* w, long ldw, int k, float* x, long ldx, float* acc, bool add) where T : struct, IRows
     {
         int n = T.Count;
         Vector256<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default,
             a30 = default, a31 = default, a40 = default, a41 = default, a50 = default, a51 = default;
-        float* w1 = w + k, w2 = w + 2 * k, w3 = w + 3 * k, w4 = w + 4 * k, w5 = w + 5 * k;   // rows ≥ n never read
+        float* w1 = w + ldw, w2 = w + 2 * ldw, w3 = w + 3 * ldw, w4 = w + 4 * ldw, w5 = w + 5 * ldw;   // rows ≥ n never read
         for (int i = 0; i < k; i++, x += ldx)
         {
             var x0 = Load(x);
@@ -223,6 +235,12 @@ internal static unsafe class PointwiseGemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Finish(ref Vector256<float> a0, ref Vector256<float> a1, float* y, int row, in GemmEpilogue e, int act)
     {
+        if (e.Scale is { } scale)
+        {
+            var f = Vector256.Create(scale);
+            a0 *= f;
+            a1 *= f;
+        }
         if (e.Accumulate)
         {
             var y0 = Load(y);
@@ -246,8 +264,8 @@ internal static unsafe class PointwiseGemm
         }
         if (act != 0)
         {
-            a0 = PointwiseKernels.Act(a0, act == 1);
-            a1 = PointwiseKernels.Act(a1, act == 1);
+            a0 = SimdActivations.Act(a0, act == 1);
+            a1 = SimdActivations.Act(a1, act == 1);
         }
     }
 }
