@@ -140,8 +140,63 @@ public static unsafe class SmallGemm
         float* acc = stackalloc float[6 * Cols];
         Product<T>(w, ldw, k, x, ldx, acc, add: false);
         if (k2 != 0) Product<T>(w2, ldw2, k2, x2, ldx2, acc, add: true);
-        for (int r = 0; r < T.Count; r++)
-            Store(Load(acc + r * Cols), Load(acc + r * Cols + 8), c + r * ldc, row + r, cols, e, act);
+        Epilogue(acc, T.Count, c, ldc, row, cols, e, act);
+    }
+
+    /// <summary>
+    /// The epilogue of a block's <paramref name="count"/> rows from the accumulator scratch. The epilogue's fields are
+    /// read once into locals: through the <c>in</c> reference the JIT reloaded them for every row (a store through
+    /// <paramref name="c"/> might alias them).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Epilogue(float* acc, int count, float* c, long ldc, int row, int cols, in GemmEpilogue e, int act)
+    {
+        if (cols != Cols)
+        {
+            for (int r = 0; r < count; r++) StorePartial(Load(acc + r * Cols), Load(acc + r * Cols + 8), c + r * ldc, row + r, cols, e, act);
+            return;
+        }
+        bool scaled = e.Scale.HasValue, accumulate = e.Accumulate;
+        var f = Vector256.Create(e.Scale ?? 1f);
+        float* bias = e.Bias, mean = e.NormMean, scale = e.NormScale, shift = e.NormShift;
+        for (int r = 0; r < count; r++, acc += Cols, c += ldc)
+        {
+            var a0 = Load(acc);
+            var a1 = Load(acc + 8);
+            if (scaled)
+            {
+                a0 *= f;
+                a1 *= f;
+            }
+            if (accumulate)
+            {
+                var y0 = Load(c);
+                var y1 = Load(c + 8);
+                if (mean is not null)
+                {
+                    var m = Vector256.Create(mean[row + r]);
+                    var g = Vector256.Create(scale[row + r]);
+                    var h = Vector256.Create(shift[row + r]);
+                    y0 = Fma.MultiplyAdd(y0 - m, g, h);
+                    y1 = Fma.MultiplyAdd(y1 - m, g, h);
+                }
+                a0 += y0;
+                a1 += y1;
+            }
+            if (bias is not null)
+            {
+                var b = Vector256.Create(bias[row + r]);
+                a0 += b;
+                a1 += b;
+            }
+            if (act != 0)
+            {
+                a0 = SimdActivations.Act(a0, act == 1);
+                a1 = SimdActivations.Act(a1, act == 1);
+            }
+            Vector256.Store(a0, c);
+            Vector256.Store(a1, c + 8);
+        }
     }
 
     /// <summary>
@@ -205,22 +260,8 @@ public static unsafe class SmallGemm
         Vector256.Store(a1, acc + 8);
     }
 
-    /// <summary>Epilogue and store of one row's 16 (or the last <paramref name="cols"/>) results.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Store(Vector256<float> a0, Vector256<float> a1, float* c, int row, int cols, in GemmEpilogue e, int act)
-    {
-        if (cols != Cols)
-        {
-            StorePartial(a0, a1, c, row, cols, e, act);
-            return;
-        }
-        Finish(ref a0, ref a1, c, row, e, act);
-        Vector256.Store(a0, c);
-        Vector256.Store(a1, c + 8);
-    }
-
-    /// <summary>The last panel's partial row through a 16-float scratch (kept out of <see cref="Store"/>: the JIT does not
-    /// inline a method with a stackalloc).</summary>
+    /// <summary>The last panel's partial row through a 16-float scratch (kept out of <see cref="Epilogue"/>: the JIT does
+    /// not inline a method with a stackalloc).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     static void StorePartial(Vector256<float> a0, Vector256<float> a1, float* c, int row, int cols, in GemmEpilogue e, int act)
     {
