@@ -254,7 +254,6 @@ public static unsafe class PointwiseFusion
     /// </summary>
     internal static bool Strips { get => !t_mklTiles; set => t_mklTiles = !value; }
 
-
     /// <summary>A conv's weight as a contiguous row-major [out, in] matrix (kept alive by the caller's scope).</summary>
     static Tensor WeightMatrix(Conv2d conv) => Matrix(conv).contiguous();
 
