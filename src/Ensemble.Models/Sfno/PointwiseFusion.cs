@@ -287,6 +287,7 @@ public static unsafe class PointwiseFusion
         float* skipP = Ptr(wskip), w1P = w1 is null ? null : Ptr(w1), w2P = w2 is null ? null : Ptr(w2);
         float* b1P = b1 is null ? null : Ptr(b1), b2P = b2 is null ? null : Ptr(b2);
         bool strips = Strips && PointwiseStrips.Fits(e) && PointwiseStrips.Fits(hidden, e);
+        bool fusedStats = strips && mlp is not null && norm1 is not null;
         for (long b = 0; b < batch; b++)
         {
             using var inner = torch.NewDisposeScope();
@@ -295,12 +296,17 @@ public static unsafe class PointwiseFusion
             float* zP = Ptr(zb), rP = Ptr(residual[b]), oP = Ptr(ob);
             var a0 = norm0 is null ? default : NormAffineNative(zP, e, p, chunk, norm0);
             float* m0 = norm0 is null ? null : Ptr(a0.Mean), g0 = norm0 is null ? null : Ptr(a0.Scale), h0 = norm0 is null ? null : Ptr(a0.Shift);
+            // With strips, an MLP and norm1, norm1's statistics are gathered per tile while the strips are written.
+            int tiles = (int)((p + tile - 1) / tile);
+            var tileStats = fusedStats ? GC.AllocateUninitializedArray<double>(tiles * 2 * e, pinned: true) : null;
+            double* statsP = tileStats is null ? null : (double*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref tileStats[0]);
             SfnoWorkers.ForSteps(p, tile, (s, n) =>
             {
                 int nn = (int)n;
                 if (strips)
                     PointwiseStrips.BlockRest(zP, rP, oP, p, s, nn, e, m0, g0, h0, activation,
-                        mlp is null ? null : new PointwiseStrips.Mlp(w1P, b1P, hidden, w2P, b2P), norm1 is null ? skipP : null);
+                        mlp is null ? null : new PointwiseStrips.Mlp(w1P, b1P, hidden, w2P, b2P), norm1 is null ? skipP : null,
+                        statsP is null ? null : statsP + s / tile * 2 * e);
                 else if (mlp is null)
                     PointwiseKernels.NormAct(zP + s, p, oP + s, p, e, nn, m0, g0, h0, activation);
                 else
@@ -317,7 +323,8 @@ public static unsafe class PointwiseFusion
                 if (norm1 is null && !strips) Gemm(skipP, e, e, rP + s, p, oP + s, p, nn, accumulate: true);
             });
             if (norm1 is null) continue;
-            var a1 = NormAffineNative(oP, e, p, chunk, norm1);
+            var a1 = tileStats is null ? NormAffineNative(oP, e, p, chunk, norm1) : NormAffineFromChunks(tileStats, 2 * e, e, p, tile, norm1);
+            GC.KeepAlive(tileStats);
             float* m1 = Ptr(a1.Mean), g1 = Ptr(a1.Scale), h1 = Ptr(a1.Shift);
             SfnoWorkers.ForSteps(p, chunk, (s, n) =>
             {
@@ -382,17 +389,23 @@ public static unsafe class PointwiseFusion
     static (Tensor Mean, Tensor Scale, Tensor Shift) NormAffineNative(float* x, int c, long p, long chunk, InstanceNorm2d norm)
     {
         int count = (int)((p + chunk - 1) / chunk);
-        var means = new double[count * c];
-        var m2s = new double[count * c];
+        var stats = new double[count * 2 * c];                                       // per chunk: c means, then c M2s
         SfnoWorkers.ForEach(count, null, i =>
         {
             long s = i * chunk, n = Math.Min(chunk, p - s);
             for (int ch = 0; ch < c; ch++)
-            {
-                float* row = x + ch * p + s;
-                (means[i * c + ch], m2s[i * c + ch]) = PointwiseKernels.MeanAndM2(row, n);
-            }
+                (stats[i * 2 * c + ch], stats[i * 2 * c + c + ch]) = PointwiseKernels.MeanAndM2(x + ch * p + s, n);
         });
+        return NormAffineFromChunks(stats, 2 * c, c, p, chunk, norm);
+    }
+
+    /// <summary>
+    /// The norm's (mean, scale, shift) from per-chunk statistics: chunk i's means at stats[i·stride + ch] and its sums of
+    /// squared deviations at stats[i·stride + c + ch], chunks of <paramref name="chunk"/> points combined in order (Chan).
+    /// </summary>
+    static (Tensor Mean, Tensor Scale, Tensor Shift) NormAffineFromChunks(double[] stats, int stride, int c, long p, long chunk, InstanceNorm2d norm)
+    {
+        int count = (int)((p + chunk - 1) / chunk);
         var gamma = norm.weight is { } w ? w.to(ScalarType.Float64).data<double>().ToArray() : null;
         var beta = norm.bias is { } bb ? bb.to(ScalarType.Float64).data<double>().ToArray() : null;
         var mean = new float[c];
@@ -401,13 +414,13 @@ public static unsafe class PointwiseFusion
         for (int ch = 0; ch < c; ch++)
         {
             double total = 0;
-            for (int i = 0; i < count; i++) total += means[i * c + ch] * Math.Min(chunk, p - i * chunk);
+            for (int i = 0; i < count; i++) total += stats[i * stride + ch] * Math.Min(chunk, p - i * chunk);
             total /= p;
             double m2 = 0;
             for (int i = 0; i < count; i++)
             {
-                double d = means[i * c + ch] - total;
-                m2 += m2s[i * c + ch] + d * d * Math.Min(chunk, p - i * chunk);
+                double d = stats[i * stride + ch] - total;
+                m2 += stats[i * stride + c + ch] + d * d * Math.Min(chunk, p - i * chunk);
             }
             double rstd = 1.0 / Math.Sqrt(m2 / p + norm.eps);
             mean[ch] = (float)total;

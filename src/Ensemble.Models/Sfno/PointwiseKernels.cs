@@ -97,7 +97,19 @@ internal static unsafe class PointwiseKernels
     public static (double Mean, double M2) MeanAndM2(float* x, long n)
     {
         if (n <= 0) return (0, 0);
-        double shift = x[0];
+        double shift = x[0], sum = 0, sq = 0;
+        AddShifted(x, n, shift, ref sum, ref sq);
+        return ShiftedToMeanAndM2(shift, sum, sq, n);
+    }
+
+    /// <summary>(mean, M2) from the shifted sums Σd and Σd² (d = x − shift) of n values.</summary>
+    public static (double Mean, double M2) ShiftedToMeanAndM2(double shift, double sum, double sq, long n) =>
+        (shift + sum / n, Math.Max(0, sq - sum * sum / n));
+
+    /// <summary>sum += Σ (x[j] − shift), sq += Σ (x[j] − shift)² for j &lt; n, in float64.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AddShifted(float* x, long n, double shift, ref double sum, ref double sq)
+    {
         var k = Vector256.Create(shift);
         Vector256<double> s0 = default, s1 = default, q0 = default, q1 = default;
         long j = 0;
@@ -111,13 +123,14 @@ internal static unsafe class PointwiseKernels
             q0 = Vector256.FusedMultiplyAdd(lo, lo, q0);
             q1 = Vector256.FusedMultiplyAdd(hi, hi, q1);
         }
-        double sum = Vector256.Sum(s0 + s1), sq = Vector256.Sum(q0 + q1);
+        double a = Vector256.Sum(s0 + s1), b = Vector256.Sum(q0 + q1);
         for (; j < n; j++)
         {
             double d = x[j] - shift;
-            sum += d;
-            sq += d * d;
+            a += d;
+            b += d * d;
         }
-        return (shift + sum / n, Math.Max(0, sq - sum * sum / n));
+        sum += a;
+        sq += b;
     }
 }

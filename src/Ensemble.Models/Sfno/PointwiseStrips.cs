@@ -32,9 +32,46 @@ internal static unsafe class PointwiseStrips
     /// <summary>
     /// Columns [s, s + n) of a block's rest: out = fc2(act(fc1(act(norm0(z))) + b1)) (+ b2) (+ wskip·r); z, r and out are
     /// [E, P] with rows <paramref name="p"/> apart. Without <paramref name="wskip"/> (norm1 follows) the skip is left
-    /// for <see cref="NormSkip"/>; without an MLP, out = act(norm0(z)) (+ skip).
+    /// for <see cref="NormSkip"/>; without an MLP, out = act(norm0(z)) (+ skip). With <paramref name="stats"/> (an MLP and
+    /// no skip) the output rows' statistics over these columns are gathered on the way (<see cref="BlockRestWithStatistics"/>).
     /// </summary>
     public static void BlockRest(float* z, float* r, float* o, long p, long s, int n, int e, float* mean, float* scale,
+        float* shift, string activation, Mlp? mlp, float* wskip, double* stats = null)
+    {
+        if (stats is not null && mlp is not null) BlockRestWithStatistics(z, r, o, p, s, n, e, mean, scale, shift, activation, mlp.Value, stats);
+        else BlockRestStrips(z, r, o, p, s, n, e, mean, scale, shift, activation, mlp, wskip);
+    }
+
+    /// <summary>
+    /// <see cref="BlockRest"/> without the skip (norm1 follows), gathering norm1's statistics of the columns [s, s + n)
+    /// while each strip's output is in L1: stats[c] = mean and stats[e + c] = Σ (y − mean)² of output row c, from float64
+    /// sums shifted by the row's first value (the same form as <see cref="PointwiseKernels.MeanAndM2"/>), so the
+    /// statistics need no separate pass over the block's output.
+    /// </summary>
+    static void BlockRestWithStatistics(float* z, float* r, float* o, long p, long s, int n, int e, float* mean, float* scale,
+        float* shift, string activation, Mlp m, double* stats)
+    {
+        double* sums = stackalloc double[3 * e];                                     // shift, Σd, Σd² per row
+        for (long j = s; j < s + n; j += Strip)
+        {
+            int w = (int)Math.Min(Strip, s + n - j);
+            BlockRestStrips(z, r, o, p, j, w, e, mean, scale, shift, activation, m, null);
+            for (int c = 0; c < e; c++)
+            {
+                float* row = o + c * p + j;
+                if (j == s)
+                {
+                    sums[c] = row[0];
+                    sums[e + c] = sums[2 * e + c] = 0;
+                }
+                PointwiseKernels.AddShifted(row, w, sums[c], ref sums[e + c], ref sums[2 * e + c]);
+            }
+        }
+        for (int c = 0; c < e; c++)
+            (stats[c], stats[e + c]) = PointwiseKernels.ShiftedToMeanAndM2(sums[c], sums[e + c], sums[2 * e + c], n);
+    }
+
+    static void BlockRestStrips(float* z, float* r, float* o, long p, long s, int n, int e, float* mean, float* scale,
         float* shift, string activation, Mlp? mlp, float* wskip)
     {
         if (mlp is not { } m)
