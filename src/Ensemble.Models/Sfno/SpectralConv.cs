@@ -93,9 +93,13 @@ public sealed class SpectralConv : nn.Module<Tensor, (Tensor Output, Tensor Resi
         bool dbl = xs.dtype == ScalarType.ComplexFloat64;
         int size = dbl ? 16 : 8;                                                     // bytes per complex value
         var x = xs.contiguous();
-        var wl = w.contiguous();                                                     // [lmax, E_in, E_out]
+        // w [lmax, E_in, E_out] is a permuted view of the [E_in, E_out, lmax] weight: each piece copies its own degrees'
+        // matrices (in parallel, where one whole-tensor copy was a serial step of the shared forward).
+        var source = w.permute(1, 2, 0);
+        bool gather = source.is_contiguous();
+        var wl = gather ? torch.empty([lmax, e, o], dtype: xs.dtype) : w.contiguous();
         var zs = torch.empty([lmax, mmax, b * o], dtype: xs.dtype);
-        byte* xp = (byte*)Mkl.Data(x), wp = (byte*)Mkl.Data(wl), zp = (byte*)Mkl.Data(zs);
+        byte* xp = (byte*)Mkl.Data(x), wp = (byte*)Mkl.Data(wl), zp = (byte*)Mkl.Data(zs), sp = gather ? (byte*)Mkl.Data(source) : null;
         // Each degree is its own gemm, so the grouping only sets the pieces: 8 groups (at most one per degree), costed by
         // their orders m ≤ l, so that two workers balance the triangle (2 equal-degree halves put 3× the work in the upper).
         int groups = (int)Math.Min(8, lmax);
@@ -109,6 +113,11 @@ public sealed class SpectralConv : nn.Module<Tensor, (Tensor Output, Tensor Resi
         }, g =>
         {
             long l0 = g * size0, n = Math.Min(size0, lmax - l0);
+            if (gather)
+            {
+                if (dbl) GatherDegrees((System.Numerics.Complex*)sp, (System.Numerics.Complex*)wp, e * o, lmax, l0, n);
+                else GatherDegrees((long*)sp, (long*)wp, e * o, lmax, l0, n);
+            }
             for (long l = l0; l < l0 + n; l++)
             {
                 long rows = Math.Min(mmax, l + 1);                                   // orders m ≤ l; the rest are zero
@@ -121,7 +130,18 @@ public sealed class SpectralConv : nn.Module<Tensor, (Tensor Output, Tensor Resi
         });
         GC.KeepAlive(x);
         GC.KeepAlive(wl);
+        GC.KeepAlive(source);
         return zs;
+    }
+
+    /// <summary>dst[l, r] = src[r, l] for r &lt; rows and the degrees l0 ≤ l &lt; l0 + n (complex elements T).</summary>
+    static unsafe void GatherDegrees<T>(T* src, T* dst, long rows, long lmax, long l0, long n) where T : unmanaged
+    {
+        for (long r = 0; r < rows; r++)
+        {
+            T* s = src + r * lmax;
+            for (long l = l0; l < l0 + n; l++) dst[l * rows + r] = s[l];
+        }
     }
 
     /// <summary>
