@@ -38,8 +38,9 @@ internal static unsafe class PointwiseStrips
     public static void BlockRest(float* z, float* r, float* o, long p, long s, int n, int e, float* mean, float* scale,
         float* shift, string activation, Mlp? mlp, float* wskip, double* stats = null)
     {
-        if (stats is not null && mlp is not null) BlockRestWithStatistics(z, r, o, p, s, n, e, mean, scale, shift, activation, mlp.Value, stats);
-        else BlockRestStrips(z, r, o, p, s, n, e, mean, scale, shift, activation, mlp, wskip);
+        if (stats is null) BlockRestStrips(z, r, o, p, s, n, e, mean, scale, shift, activation, mlp, wskip);
+        else if (mlp is { } m && wskip is null) BlockRestWithStatistics(z, r, o, p, s, n, e, mean, scale, shift, activation, m, stats);
+        else throw new ArgumentException("PointwiseStrips.BlockRest: statistics are gathered only with an MLP and without the skip");
     }
 
     /// <summary>
