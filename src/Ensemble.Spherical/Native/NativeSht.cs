@@ -170,62 +170,48 @@ internal static unsafe class NativeSht
     }
 
     /// <summary>orders[m, k, s + j] = rows[(j·nlat + k)·nfreq + m] for m &lt; nf (complex elements T).</summary>
-    static void ScatterOrders<T>(T* rows, T* orders, long s, long len, int nlat, int nfreq, int nf, long b) where T : unmanaged
-    {
-        // Per latitude k and field j one contiguous source row; its nf destinations are nf lines that stay in L1 over j.
-        long step = (long)nlat * b;
-        for (long k = 0; k < nlat; k++)
-        {
-            long j = 0;
-            // complex64 (8 bytes): 4 fields × 4 orders per 4×4 transpose in registers.
-            if (sizeof(T) == 8 && Avx.IsSupported)
-                for (; j + 4 <= len; j += 4)
-                {
-                    double* src = (double*)(rows + (j * nlat + k) * nfreq);
-                    double* dst = (double*)(orders + k * b + s + j);
-                    long rs = (long)nlat * nfreq;
-                    int m = 0;
-                    for (; m + 4 <= nf; m += 4)
-                        Transpose4(src + m, rs, dst + m * step, step);
-                    for (; m < nf; m++)
-                        for (int q = 0; q < 4; q++) dst[m * step + q] = src[q * rs + m];
-                }
-            for (; j < len; j++)
-            {
-                T* src = rows + (j * nlat + k) * nfreq;
-                T* dst = orders + k * b + s + j;
-                for (int m = 0; m < nf; m++) dst[m * step] = src[m];
-            }
-        }
-    }
+    static void ScatterOrders<T>(T* rows, T* orders, long s, long len, int nlat, int nfreq, int nf, long b) where T : unmanaged =>
+        MoveOrders(rows, orders, s, len, nlat, nfreq, nf, b, toOrders: true);
 
     /// <summary>rows[(j·nlat + k)·nfreq + m] = orders[m, k, s + j] for m &lt; nf, zero for nf ≤ m &lt; nfreq.</summary>
-    static void GatherOrders<T>(T* orders, T* rows, long s, long len, int nlat, int nfreq, int nf, long b) where T : unmanaged
+    static void GatherOrders<T>(T* orders, T* rows, long s, long len, int nlat, int nfreq, int nf, long b) where T : unmanaged =>
+        MoveOrders(rows, orders, s, len, nlat, nfreq, nf, b, toOrders: false);
+
+    /// <summary>
+    /// The move between the DFT rows [j, k, m] (m &lt; nfreq) and the orders [m, k, b] in either direction, per latitude k
+    /// and field j: one contiguous row on the DFT side, nf lines on the orders side that stay in L1 over j. complex64 moves
+    /// 4 fields × 4 orders per 4×4 register transpose. Towards the rows, the orders nf ≤ m &lt; nfreq are zeroed.
+    /// </summary>
+    static void MoveOrders<T>(T* rows, T* orders, long s, long len, int nlat, int nfreq, int nf, long b, bool toOrders) where T : unmanaged
     {
-        long step = (long)nlat * b;
+        long step = (long)nlat * b, rs = (long)nlat * nfreq;
         for (long k = 0; k < nlat; k++)
         {
             long j = 0;
             if (sizeof(T) == 8 && Avx.IsSupported)
                 for (; j + 4 <= len; j += 4)
                 {
-                    double* src = (double*)(orders + k * b + s + j);
-                    double* dst = (double*)(rows + (j * nlat + k) * nfreq);
-                    long rs = (long)nlat * nfreq;
+                    double* r = (double*)(rows + (j * nlat + k) * nfreq);
+                    double* o = (double*)(orders + k * b + s + j);
                     int m = 0;
                     for (; m + 4 <= nf; m += 4)
-                        Transpose4(src + m * step, step, dst + m, rs);
+                        if (toOrders) Transpose4(r + m, rs, o + m * step, step);
+                        else Transpose4(o + m * step, step, r + m, rs);
                     for (; m < nf; m++)
-                        for (int q = 0; q < 4; q++) dst[q * rs + m] = src[m * step + q];
-                    for (int q = 0; q < 4; q++) new Span<T>((T*)(dst + q * rs) + nf, nfreq - nf).Clear();
+                        for (int q = 0; q < 4; q++)
+                            if (toOrders) o[m * step + q] = r[q * rs + m];
+                            else r[q * rs + m] = o[m * step + q];
                 }
             for (; j < len; j++)
             {
-                T* dst = rows + (j * nlat + k) * nfreq;
-                T* src = orders + k * b + s + j;
-                for (int m = 0; m < nf; m++) dst[m] = src[m * step];
-                new Span<T>(dst + nf, nfreq - nf).Clear();
+                T* r = rows + (j * nlat + k) * nfreq;
+                T* o = orders + k * b + s + j;
+                for (int m = 0; m < nf; m++)
+                    if (toOrders) o[m * step] = r[m];
+                    else r[m] = o[m * step];
             }
+            if (!toOrders)
+                for (long f = 0; f < len; f++) new Span<T>(rows + (f * nlat + k) * nfreq + nf, nfreq - nf).Clear();
         }
     }
 
