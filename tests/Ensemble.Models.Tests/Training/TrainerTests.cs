@@ -8,6 +8,9 @@ using static TorchSharp.torch;
 
 namespace Ensemble.Models.Tests.Training;
 
+// Bitwise-equal training runs need the torch thread count to stay put: an SFNO inference forward in a test running
+// alongside sets the process-wide count to 1 for its duration (SfnoWorkers), which changes libtorch's reductions here.
+[Collection("torch thread count")]
 public class TrainerTests
 {
     const int NLat = 12, NLon = 24;
