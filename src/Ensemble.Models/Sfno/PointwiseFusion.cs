@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Ensemble.Core;
 using Ensemble.Core.Native;
 using TorchSharp;
@@ -254,8 +255,6 @@ public static unsafe class PointwiseFusion
     /// </summary>
     internal static bool Strips { get => !t_mklTiles; set => t_mklTiles = !value; }
 
-    /// <summary>A conv's weight as a contiguous row-major [out, in] matrix (kept alive by the caller's scope).</summary>
-    static Tensor WeightMatrix(Conv2d conv) => Matrix(conv).contiguous();
 
     /// <summary>Row-major out[o, j] (+)= w[o, :] · x[:, j] for j &lt; n: out and x rows <paramref name="ldo"/> / <paramref name="ldx"/> apart.</summary>
     static void Gemm(float* w, int o, int k, float* x, long ldx, float* output, long ldo, int n, bool accumulate) =>
@@ -275,68 +274,148 @@ public static unsafe class PointwiseFusion
         using var scope = torch.NewDisposeScope();
         long batch = z.shape[0], p = z.shape[2] * z.shape[3];
         int e = (int)z.shape[1];
-        int hidden = (int)(mlp?.Fc1.weight!.shape[0] ?? e);
-        long tile = TileFor(Math.Max(hidden, e), p, z.dtype);
-        long chunk = StatChunkFor(e, p, tile, z.dtype);
         var output = torch.empty_like(z);
-        var wskip = WeightMatrix(outerSkip);
-        var w1 = mlp is null ? null : WeightMatrix(mlp.Fc1);
-        var w2 = mlp is null ? null : WeightMatrix(mlp.Fc2);
-        var b1 = mlp?.Fc1.bias?.contiguous();
-        var b2 = norm1 is null ? mlp?.Fc2.bias?.contiguous() : null;
-        float* skipP = Ptr(wskip), w1P = w1 is null ? null : Ptr(w1), w2P = w2 is null ? null : Ptr(w2);
-        float* b1P = b1 is null ? null : Ptr(b1), b2P = b2 is null ? null : Ptr(b2);
-        bool strips = Strips && PointwiseStrips.Fits(e) && PointwiseStrips.Fits(hidden, e);
-        bool fusedStats = strips && mlp is not null && norm1 is not null;
+        var w = BlockWeights.Of(norm0, norm1, mlp, outerSkip);
+        var shape = BlockRestShape.Of(e, w.Hidden, p);
+        bool strips = Strips && shape.Strips;
+        var stats = GC.AllocateUninitializedArray<double>((int)shape.StatsLength, pinned: true);
+        var affine = GC.AllocateUninitializedArray<float>(6 * e, pinned: true);
+        double* statsP = (double*)Unsafe.AsPointer(ref stats[0]);
+        float* affineP = (float*)Unsafe.AsPointer(ref affine[0]);
         for (long b = 0; b < batch; b++)
         {
-            using var inner = torch.NewDisposeScope();
-            var zb = z[b].view(e, p);
-            var ob = output[b].view(e, p);
-            float* zP = Ptr(zb), rP = Ptr(residual[b]), oP = Ptr(ob);
-            var a0 = norm0 is null ? default : NormAffineNative(zP, e, p, chunk, norm0);
-            float* m0 = norm0 is null ? null : Ptr(a0.Mean), g0 = norm0 is null ? null : Ptr(a0.Scale), h0 = norm0 is null ? null : Ptr(a0.Shift);
-            // With strips, an MLP and norm1, norm1's statistics are gathered per tile while the strips are written.
-            int tiles = (int)((p + tile - 1) / tile);
-            var tileStats = fusedStats ? GC.AllocateUninitializedArray<double>(tiles * 2 * e, pinned: true) : null;
-            double* statsP = tileStats is null ? null : (double*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref tileStats[0]);
-            SfnoWorkers.ForSteps(p, tile, (s, n) =>
-            {
-                int nn = (int)n;
-                if (strips)
-                    PointwiseStrips.BlockRest(zP, rP, oP, p, s, nn, e, m0, g0, h0, activation,
-                        mlp is null ? null : new PointwiseStrips.Mlp(w1P, b1P, hidden, w2P, b2P), norm1 is null ? skipP : null,
-                        statsP is null ? null : statsP + s / tile * 2 * e);
-                else if (mlp is null)
-                    PointwiseKernels.NormAct(zP + s, p, oP + s, p, e, nn, m0, g0, h0, activation);
-                else
-                {
-                    using var t = torch.empty([e, n], dtype: ScalarType.Float32);
-                    using var h = torch.empty([hidden, n], dtype: ScalarType.Float32);
-                    float* tP = Ptr(t), hP = Ptr(h);
-                    PointwiseKernels.NormAct(zP + s, p, tP, n, e, nn, m0, g0, h0, activation);
-                    Gemm(w1P, hidden, e, tP, n, hP, n, nn, accumulate: false);
-                    PointwiseKernels.BiasAct(hP, hidden, nn, b1P, activation);
-                    if (b2P is not null) PointwiseKernels.FillRows(oP + s, p, e, nn, b2P);
-                    Gemm(w2P, e, hidden, hP, n, oP + s, p, nn, accumulate: b2P is not null);
-                }
-                if (norm1 is null && !strips) Gemm(skipP, e, e, rP + s, p, oP + s, p, nn, accumulate: true);
-            });
-            if (norm1 is null) continue;
-            var a1 = tileStats is null ? NormAffineNative(oP, e, p, chunk, norm1) : NormAffineFromChunks(tileStats, 2 * e, e, p, tile, norm1);
-            GC.KeepAlive(tileStats);
-            float* m1 = Ptr(a1.Mean), g1 = Ptr(a1.Scale), h1 = Ptr(a1.Shift);
-            SfnoWorkers.ForSteps(p, chunk, (s, n) =>
-            {
-                if (strips) PointwiseStrips.NormSkip(rP, oP, p, s, (int)n, e, m1, g1, h1, skipP);
-                else
-                {
-                    PointwiseKernels.Norm(oP + s, p, e, (int)n, m1, g1, h1);
-                    Gemm(skipP, e, e, rP + s, p, oP + s, p, (int)n, accumulate: true);
-                }
-            });
+            float* zP = Ptr(z[b]), rP = Ptr(residual[b]), oP = Ptr(output[b]);
+            if (strips) BlockRestInto(zP, rP, oP, shape, w, activation, statsP, affineP);
+            else BlockRestTiles(zP, rP, oP, shape, w, activation, statsP, affineP);
         }
+        GC.KeepAlive(stats);
+        GC.KeepAlive(affine);
+        GC.KeepAlive(w);
         return output.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>A block's pointwise weights as raw float32 pointers (conv weights [out, in, 1, 1] are row-major [out, in]).</summary>
+    internal sealed class BlockWeights
+    {
+        readonly List<Tensor> _copies = [];
+        public float* Gamma0, Beta0, Gamma1, Beta1, W1, B1, W2, B2, Skip;
+        public double Eps0, Eps1;
+        public bool Norm0, Norm1, HasMlp;
+        public int Hidden;
+
+        public static BlockWeights Of(InstanceNorm2d? norm0, InstanceNorm2d? norm1, SfnoMlp? mlp, Conv2d outerSkip)
+        {
+            var w = new BlockWeights();
+            w.Norm0 = norm0 is not null;
+            w.Gamma0 = w.Ptr(norm0?.weight);
+            w.Beta0 = w.Ptr(norm0?.bias);
+            w.Eps0 = norm0?.eps ?? 0;
+            w.Norm1 = norm1 is not null;
+            w.Gamma1 = w.Ptr(norm1?.weight);
+            w.Beta1 = w.Ptr(norm1?.bias);
+            w.Eps1 = norm1?.eps ?? 0;
+            w.HasMlp = mlp is not null;
+            w.Hidden = (int)(mlp?.Fc1.weight!.shape[0] ?? outerSkip.weight!.shape[0]);
+            w.W1 = w.Ptr(mlp?.Fc1.weight);
+            w.B1 = w.Ptr(mlp?.Fc1.bias);
+            // With norm1 the MLP's output bias is left out: a per-channel constant cancels in the instance norm.
+            w.W2 = w.Ptr(mlp?.Fc2.weight);
+            w.B2 = norm1 is null ? w.Ptr(mlp?.Fc2.bias) : null;
+            w.Skip = w.Ptr(outerSkip.weight);
+            return w;
+        }
+
+        float* Ptr(Tensor? t) => WeightPtr(t, _copies);
+
+        public PointwiseStrips.Mlp? Mlp => HasMlp ? new PointwiseStrips.Mlp(W1, B1, Hidden, W2, B2) : null;
+    }
+
+    /// <summary>The sizes and pieces of a block's rest on one member: tiles, statistics chunks and their scratch.</summary>
+    internal readonly record struct BlockRestShape(int E, int Hidden, long P, long Tile, long Chunk, bool Strips)
+    {
+        public static BlockRestShape Of(int e, int hidden, long p)
+        {
+            long tile = TileFor(Math.Max(hidden, e), p, ScalarType.Float32);
+            return new(e, hidden, p, tile, StatChunkFor(e, p, tile, ScalarType.Float32),
+                PointwiseStrips.Fits(e) && PointwiseStrips.Fits(hidden, e));
+        }
+
+        public int Tiles => (int)((P + Tile - 1) / Tile);
+        public int Chunks => (int)((P + Chunk - 1) / Chunk);
+
+        /// <summary>float64 scratch for the statistics: per tile or chunk, E means then E sums of squared deviations.</summary>
+        public long StatsLength => 2L * E * Math.Max(Tiles, Chunks);
+    }
+
+    /// <summary>
+    /// One member's block rest with strips on raw memory: z, r and o [E, P]; <paramref name="stats"/>
+    /// (<see cref="BlockRestShape.StatsLength"/> doubles) and <paramref name="affine"/> (6·E floats) are scratch.
+    /// </summary>
+    internal static void BlockRestInto(float* zP, float* rP, float* oP, BlockRestShape shape, BlockWeights w, string activation,
+        double* stats, float* affine)
+    {
+        int e = shape.E;
+        long p = shape.P, tile = shape.Tile, chunk = shape.Chunk;
+        float* m0 = null, g0 = null, h0 = null;
+        if (w.Norm0)
+        {
+            m0 = affine;
+            g0 = affine + e;
+            h0 = affine + 2 * e;
+            NormAffineInto(zP, e, p, chunk, w.Gamma0, w.Beta0, w.Eps0, stats, m0, g0, h0);
+        }
+        // With an MLP and norm1, norm1's statistics are gathered per tile while the strips are written.
+        bool fusedStats = w.HasMlp && w.Norm1;
+        var mlp = w.Mlp;
+        SfnoWorkers.ForSteps(p, tile, (s, n) =>
+            PointwiseStrips.BlockRest(zP, rP, oP, p, s, (int)n, e, m0, g0, h0, activation, mlp, w.Norm1 ? null : w.Skip,
+                fusedStats ? stats + s / tile * 2 * e : null));
+        if (!w.Norm1) return;
+        float* m1 = affine + 3 * e, g1 = affine + 4 * e, h1 = affine + 5 * e;
+        if (fusedStats) AffineFromChunks(stats, 2 * e, e, p, tile, w.Gamma1, w.Beta1, w.Eps1, m1, g1, h1);
+        else NormAffineInto(oP, e, p, chunk, w.Gamma1, w.Beta1, w.Eps1, stats, m1, g1, h1);
+        SfnoWorkers.ForSteps(p, chunk, (s, n) => PointwiseStrips.NormSkip(rP, oP, p, s, (int)n, e, m1, g1, h1, w.Skip));
+    }
+
+    /// <summary><see cref="BlockRestInto"/> with MKL tiles (layers too wide for the strips).</summary>
+    internal static void BlockRestTiles(float* zP, float* rP, float* oP, BlockRestShape shape, BlockWeights w, string activation,
+        double* stats, float* affine)
+    {
+        int e = shape.E, hidden = shape.Hidden;
+        long p = shape.P, tile = shape.Tile, chunk = shape.Chunk;
+        float* m0 = null, g0 = null, h0 = null;
+        if (w.Norm0)
+        {
+            m0 = affine;
+            g0 = affine + e;
+            h0 = affine + 2 * e;
+            NormAffineInto(zP, e, p, chunk, w.Gamma0, w.Beta0, w.Eps0, stats, m0, g0, h0);
+        }
+        SfnoWorkers.ForSteps(p, tile, (s, n) =>
+        {
+            int nn = (int)n;
+            if (!w.HasMlp) PointwiseKernels.NormAct(zP + s, p, oP + s, p, e, nn, m0, g0, h0, activation);
+            else
+            {
+                using var t = torch.empty([e, n], dtype: ScalarType.Float32);
+                using var h = torch.empty([hidden, n], dtype: ScalarType.Float32);
+                float* tP = Ptr(t), hP = Ptr(h);
+                PointwiseKernels.NormAct(zP + s, p, tP, n, e, nn, m0, g0, h0, activation);
+                Gemm(w.W1, hidden, e, tP, n, hP, n, nn, accumulate: false);
+                PointwiseKernels.BiasAct(hP, hidden, nn, w.B1, activation);
+                if (w.B2 is not null) PointwiseKernels.FillRows(oP + s, p, e, nn, w.B2);
+                Gemm(w.W2, e, hidden, hP, n, oP + s, p, nn, accumulate: w.B2 is not null);
+            }
+            if (!w.Norm1) Gemm(w.Skip, e, e, rP + s, p, oP + s, p, nn, accumulate: true);
+        });
+        if (!w.Norm1) return;
+        float* m1 = affine + 3 * e, g1 = affine + 4 * e, h1 = affine + 5 * e;
+        NormAffineInto(oP, e, p, chunk, w.Gamma1, w.Beta1, w.Eps1, stats, m1, g1, h1);
+        SfnoWorkers.ForSteps(p, chunk, (s, n) =>
+        {
+            PointwiseKernels.Norm(oP + s, p, e, (int)n, m1, g1, h1);
+            Gemm(w.Skip, e, e, rP + s, p, oP + s, p, (int)n, accumulate: true);
+        });
     }
 
     /// <summary><see cref="EncoderDecoder"/> on the native kernels (gemm, bias + activation in one pass, gemm, skip gemm).</summary>
@@ -344,73 +423,87 @@ public static unsafe class PointwiseFusion
     {
         using var scope = torch.NewDisposeScope();
         long batch = x.shape[0], p = x.shape[2] * x.shape[3];
-        int cin = (int)x.shape[1], hidden = (int)first.weight!.shape[0], cout = (int)last.weight!.shape[0];
-        int cskip = (int)(skipInput?.shape[1] ?? 0);
-        long tile = TileFor(Math.Max(hidden, cout), p, x.dtype);
-        var output = torch.empty([batch, cout, x.shape[2], x.shape[3]], dtype: x.dtype);
-        var w1 = WeightMatrix(first);
-        var w2 = WeightMatrix(last);
-        var b1 = first.bias?.contiguous();
-        var b2 = last.bias?.contiguous();
-        var wskip = skip is null ? null : WeightMatrix(skip);
-        float* w1P = Ptr(w1), w2P = Ptr(w2), b1P = b1 is null ? null : Ptr(b1), b2P = b2 is null ? null : Ptr(b2);
-        float* skipP = wskip is null ? null : Ptr(wskip);
-        bool strips = Strips && PointwiseStrips.Fits(cin) && PointwiseStrips.Fits(hidden, cskip);
+        var output = torch.empty([batch, last.weight!.shape[0], x.shape[2], x.shape[3]], dtype: x.dtype);
+        var w = EncoderDecoderWeights.Of(first, last, skip, (int)x.shape[1], (int)(skipInput?.shape[1] ?? 0));
         for (long b = 0; b < batch; b++)
-        {
-            using var inner = torch.NewDisposeScope();
-            float* xP = Ptr(x[b]), oP = Ptr(output[b]), sP = skipInput is null ? null : Ptr(skipInput[b]);
-            SfnoWorkers.ForSteps(p, tile, (s, n) =>
-            {
-                int nn = (int)n;
-                if (strips)
-                {
-                    PointwiseStrips.EncoderDecoder(xP, sP, oP, p, s, nn, cin, cskip, cout, activation,
-                        new PointwiseStrips.Mlp(w1P, b1P, hidden, w2P, b2P), skipP);
-                    return;
-                }
-                using var h = torch.empty([hidden, n], dtype: ScalarType.Float32);
-                float* hP = Ptr(h);
-                Gemm(w1P, hidden, cin, xP + s, p, hP, n, nn, accumulate: false);
-                PointwiseKernels.BiasAct(hP, hidden, nn, b1P, activation);
-                if (b2P is not null) PointwiseKernels.FillRows(oP + s, p, cout, nn, b2P);
-                Gemm(w2P, cout, hidden, hP, n, oP + s, p, nn, accumulate: b2P is not null);
-                if (sP is not null) Gemm(skipP, cout, cskip, sP + s, p, oP + s, p, nn, accumulate: true);
-            });
-        }
+            EncoderDecoderInto(Ptr(x[b]), skipInput is null ? null : Ptr(skipInput[b]), Ptr(output[b]), p, w, activation, Strips);
+        GC.KeepAlive(w);
         return output.MoveToOuterDisposeScope();
     }
 
+    /// <summary>An encoder's or decoder's weights as raw float32 pointers (and the big skip's, if any).</summary>
+    internal sealed class EncoderDecoderWeights
+    {
+        readonly List<Tensor> _copies = [];
+        public float* W1, B1, W2, B2, Skip;
+        public int In, Hidden, Out, SkipIn;
+
+        public static EncoderDecoderWeights Of(Conv2d first, Conv2d last, Conv2d? skip, int cin, int cskip)
+        {
+            var w = new EncoderDecoderWeights { In = cin, Hidden = (int)first.weight!.shape[0], Out = (int)last.weight!.shape[0], SkipIn = skip is null ? 0 : cskip };
+            w.W1 = WeightPtr(first.weight, w._copies);
+            w.B1 = WeightPtr(first.bias, w._copies);
+            w.W2 = WeightPtr(last.weight, w._copies);
+            w.B2 = WeightPtr(last.bias, w._copies);
+            w.Skip = WeightPtr(skip?.weight, w._copies);
+            return w;
+        }
+
+        public bool Strips => PointwiseStrips.Fits(In) && PointwiseStrips.Fits(Hidden, SkipIn);
+    }
+
+    /// <summary>One member of an encoder or decoder on raw memory: x [in, P], xs [skip in, P] (or null), out [out, P].</summary>
+    internal static void EncoderDecoderInto(float* xP, float* sP, float* oP, long p, EncoderDecoderWeights w, string activation, bool strips)
+    {
+        int cin = w.In, hidden = w.Hidden, cout = w.Out;
+        long tile = TileFor(Math.Max(hidden, cout), p, ScalarType.Float32);
+        strips &= w.Strips;
+        SfnoWorkers.ForSteps(p, tile, (s, n) =>
+        {
+            int nn = (int)n;
+            if (strips)
+            {
+                PointwiseStrips.EncoderDecoder(xP, sP, oP, p, s, nn, cin, w.SkipIn, cout, activation,
+                    new PointwiseStrips.Mlp(w.W1, w.B1, hidden, w.W2, w.B2), w.Skip);
+                return;
+            }
+            using var h = torch.empty([hidden, n], dtype: ScalarType.Float32);
+            float* hP = Ptr(h);
+            Gemm(w.W1, hidden, cin, xP + s, p, hP, n, nn, accumulate: false);
+            PointwiseKernels.BiasAct(hP, hidden, nn, w.B1, activation);
+            if (w.B2 is not null) PointwiseKernels.FillRows(oP + s, p, cout, nn, w.B2);
+            Gemm(w.W2, cout, hidden, hP, n, oP + s, p, nn, accumulate: w.B2 is not null);
+            if (sP is not null) Gemm(w.Skip, cout, w.SkipIn, sP + s, p, oP + s, p, nn, accumulate: true);
+        });
+    }
+
     /// <summary>
-    /// <see cref="NormAffine"/> for a contiguous float32 [C, P] field in C#: per chunk (a piece) and channel the mean and
-    /// the sum of squared deviations accumulated in float64 in one pass over the chunk's row, chunks combined in order
-    /// (Chan et al.); no libtorch ops.
+    /// An instance norm's (mean, scale, shift) of a contiguous float32 field x [C, P] in C#: per chunk (a piece) and
+    /// channel the mean and the sum of squared deviations accumulated in float64 in one pass over the chunk's row into
+    /// <paramref name="stats"/> (2·C doubles per chunk), chunks combined in order (Chan et al.); no libtorch ops.
     /// </summary>
-    static (Tensor Mean, Tensor Scale, Tensor Shift) NormAffineNative(float* x, int c, long p, long chunk, InstanceNorm2d norm)
+    static void NormAffineInto(float* x, int c, long p, long chunk, float* gamma, float* beta, double eps, double* stats,
+        float* mean, float* scale, float* shift)
     {
         int count = (int)((p + chunk - 1) / chunk);
-        var stats = new double[count * 2 * c];                                       // per chunk: c means, then c M2s
         SfnoWorkers.ForEach(count, null, i =>
         {
             long s = i * chunk, n = Math.Min(chunk, p - s);
             for (int ch = 0; ch < c; ch++)
                 (stats[i * 2 * c + ch], stats[i * 2 * c + c + ch]) = PointwiseKernels.MeanAndM2(x + ch * p + s, n);
         });
-        return NormAffineFromChunks(stats, 2 * c, c, p, chunk, norm);
+        AffineFromChunks(stats, 2 * c, c, p, chunk, gamma, beta, eps, mean, scale, shift);
     }
 
     /// <summary>
     /// The norm's (mean, scale, shift) from per-chunk statistics: chunk i's means at stats[i·stride + ch] and its sums of
-    /// squared deviations at stats[i·stride + c + ch], chunks of <paramref name="chunk"/> points combined in order (Chan).
+    /// squared deviations at stats[i·stride + c + ch], chunks of <paramref name="chunk"/> points combined in order (Chan);
+    /// the affine weight and bias (float32, may be null) applied in float64.
     /// </summary>
-    static (Tensor Mean, Tensor Scale, Tensor Shift) NormAffineFromChunks(double[] stats, int stride, int c, long p, long chunk, InstanceNorm2d norm)
+    static void AffineFromChunks(double* stats, int stride, int c, long p, long chunk, float* gamma, float* beta, double eps,
+        float* mean, float* scale, float* shift)
     {
         int count = (int)((p + chunk - 1) / chunk);
-        var gamma = norm.weight is { } w ? w.to(ScalarType.Float64).data<double>().ToArray() : null;
-        var beta = norm.bias is { } bb ? bb.to(ScalarType.Float64).data<double>().ToArray() : null;
-        var mean = new float[c];
-        var scale = new float[c];
-        var shift = new float[c];
         for (int ch = 0; ch < c; ch++)
         {
             double total = 0;
@@ -422,11 +515,26 @@ public static unsafe class PointwiseFusion
                 double d = stats[i * stride + ch] - total;
                 m2 += stats[i * stride + c + ch] + d * d * Math.Min(chunk, p - i * chunk);
             }
-            double rstd = 1.0 / Math.Sqrt(m2 / p + norm.eps);
+            double rstd = 1.0 / Math.Sqrt(m2 / p + eps);
             mean[ch] = (float)total;
             scale[ch] = (float)(gamma is null ? rstd : rstd * gamma[ch]);
-            shift[ch] = (float)(beta?[ch] ?? 0.0);
+            shift[ch] = (float)(beta is null ? 0.0 : beta[ch]);
         }
-        return (torch.tensor(mean), torch.tensor(scale), torch.tensor(shift));
+    }
+
+    /// <summary>
+    /// A float32 parameter's data (null for none): its own memory when contiguous (parameters normally are; a conv
+    /// weight [out, in, 1, 1] is then row-major [out, in]), else a contiguous copy kept in <paramref name="copies"/>.
+    /// </summary>
+    static float* WeightPtr(Tensor? t, List<Tensor> copies)
+    {
+        if (t is null) return null;
+        if (t.dtype != ScalarType.Float32) throw new ArgumentException($"native SFNO kernels take float32 weights, not {t.dtype}");
+        if (!t.is_contiguous())
+        {
+            t = t.contiguous().DetachFromDisposeScope();
+            copies.Add(t);
+        }
+        return Ptr(t);
     }
 }

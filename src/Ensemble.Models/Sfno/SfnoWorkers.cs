@@ -31,6 +31,10 @@ public static class SfnoWorkers
     public static long Handoffs => Interlocked.Read(ref s_handoffs);
     static long s_handoffs;
 
+    /// <summary>Stopwatch ticks callers have spent in shared sets of pieces (from hand-off to the last piece's end; a benchmark diagnostic).</summary>
+    public static long SharedTicks => Interlocked.Read(ref s_sharedTicks);
+    static long s_sharedTicks;
+
     // Workers available to the current thread: W on the caller inside a section, 1 elsewhere (and inside a job: no nesting).
     [ThreadStatic] static int t_width;
 
@@ -93,6 +97,7 @@ public static class SfnoWorkers
             return;
         }
         Interlocked.Increment(ref s_handoffs);
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         int[]? order = cost is null ? null : Enumerable.Range(0, count).OrderByDescending(cost).ToArray();
         var pieces = new Pieces(count, order, body);
         bool inference = torch.is_inference_mode_enabled();
@@ -103,6 +108,7 @@ public static class SfnoWorkers
         try { pieces.Drain(); }
         finally { t_width = width; }
         pieces.Wait();
+        Interlocked.Add(ref s_sharedTicks, System.Diagnostics.Stopwatch.GetTimestamp() - t0);
         pieces.Rethrow();
     }
 

@@ -33,6 +33,14 @@ public sealed class SpectralConv : nn.Module<Tensor, (Tensor Output, Tensor Resi
     }
 
     public TorchSharp.Modules.Parameter Weight => _p.Weight;
+    internal RealSHT ForwardTransform => _p.Forward;
+    internal InverseRealSHT InverseTransform => _p.Inverse;
+
+    /// <summary>The skip path is inverse(forward(x)) (the block changes grid), not x itself.</summary>
+    internal bool ScaleResidual => _scaleResidual;
+
+    /// <summary>operator_type "diagonal" (weights per (l, m)); "dhconv" otherwise.</summary>
+    internal bool Diagonal => _diagonal;
 
     public override (Tensor Output, Tensor Residual) forward(Tensor x)
     {
@@ -91,7 +99,6 @@ public sealed class SpectralConv : nn.Module<Tensor, (Tensor Output, Tensor Resi
     {
         long lmax = xs.shape[0], mmax = xs.shape[1], e = xs.shape[3];
         bool dbl = xs.dtype == ScalarType.ComplexFloat64;
-        int size = dbl ? 16 : 8;                                                     // bytes per complex value
         var x = xs.contiguous();
         // w [lmax, E_in, E_out] is a permuted view of the [E_in, E_out, lmax] weight: each piece copies its own degrees'
         // matrices (in parallel, where one whole-tensor copy was a serial step of the shared forward).
@@ -100,6 +107,22 @@ public sealed class SpectralConv : nn.Module<Tensor, (Tensor Output, Tensor Resi
         var wl = gather ? torch.empty([lmax, e, o], dtype: xs.dtype) : w.contiguous();
         var zs = torch.empty([lmax, mmax, b * o], dtype: xs.dtype);
         byte* xp = (byte*)Mkl.Data(x), wp = (byte*)Mkl.Data(wl), zp = (byte*)Mkl.Data(zs), sp = gather ? (byte*)Mkl.Data(source) : null;
+        DegreeGroupsInto(xp, sp, wp, zp, lmax, mmax, b, e, o, dbl, run);
+        GC.KeepAlive(x);
+        GC.KeepAlive(wl);
+        GC.KeepAlive(source);
+        return zs;
+    }
+
+    /// <summary>
+    /// <see cref="DegreeGroupsNative"/> on raw memory: zs [lmax, mmax, B·o] = xs [lmax, mmax, B, e] · w[l] per degree (complex
+    /// elements, complex128 when <paramref name="dbl"/>). The weights are read from <paramref name="wp"/> [lmax, e, o];
+    /// with <paramref name="sp"/> (the parameter's own [e, o, lmax] memory) each piece first gathers its degrees' matrices
+    /// there.
+    /// </summary>
+    internal static unsafe void DegreeGroupsInto(byte* xp, byte* sp, byte* wp, byte* zp, long lmax, long mmax, long b, long e, long o, bool dbl, PieceRunner run)
+    {
+        int size = dbl ? 16 : 8;                                                     // bytes per complex value
         // Each degree is its own gemm, so the grouping only sets the pieces: 8 groups (at most one per degree), costed by
         // their orders m ≤ l, so that two workers balance the triangle (2 equal-degree halves put 3× the work in the upper).
         int groups = (int)Math.Min(8, lmax);
@@ -113,7 +136,7 @@ public sealed class SpectralConv : nn.Module<Tensor, (Tensor Output, Tensor Resi
         }, g =>
         {
             long l0 = g * size0, n = Math.Min(size0, lmax - l0);
-            if (gather)
+            if (sp is not null)
             {
                 if (dbl) GatherDegrees((System.Numerics.Complex*)sp, (System.Numerics.Complex*)wp, e * o, lmax, l0, n);
                 else GatherDegrees((long*)sp, (long*)wp, e * o, lmax, l0, n);
@@ -128,10 +151,6 @@ public sealed class SpectralConv : nn.Module<Tensor, (Tensor Output, Tensor Resi
                     (int)o, (int)(rows * b), (int)e);
             }
         });
-        GC.KeepAlive(x);
-        GC.KeepAlive(wl);
-        GC.KeepAlive(source);
-        return zs;
     }
 
     /// <summary>dst[l, r] = src[r, l] for r &lt; rows and the degrees l0 ≤ l &lt; l0 + n (complex elements T).</summary>

@@ -208,6 +208,7 @@ public sealed class SphericalFourierNeuralOperatorNet : nn.Module<Tensor, Tensor
         using var scope = torch.NewDisposeScope();
         var compute = Precision.ComputeDType;
         var xc = x.to(compute);
+        if (tap is null && NativeForward.Applies(this, xc)) return NativeForward.Run(this, xc).to(Precision.ParamDType).MoveToOuterDisposeScope();
         var y = _p.Encoder.forward(xc);
         tap?.Invoke("encoder", y);
         // add(…, cached alpha), not +: this runs on the SFNO workers (see Ensemble.Core.Scalars).

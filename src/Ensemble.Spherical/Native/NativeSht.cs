@@ -51,15 +51,33 @@ internal static unsafe class NativeSht
     {
         bool dbl = table.dtype == ScalarType.Float64;
         var x = input.reshape(b, nlat, nlon).contiguous();
+        var orders = torch.empty([mmax, nlat, 2 * b], dtype: table.dtype);
+        var result = torch.empty([lmax, mmax, 2 * b], dtype: table.dtype);
+        ForwardInto((byte*)Mkl.Data(x), b, nlat, nlon, lmax, mmax, plan, (byte*)Mkl.Data(table), dbl, (byte*)Mkl.Data(orders), (byte*)Mkl.Data(result), run);
+        GC.KeepAlive(x);
+        GC.KeepAlive(orders);
+        GC.KeepAlive(table);
+        return torch.view_as_complex(result.view(lmax, mmax, b, 2));
+    }
+
+    /// <summary>Elements of the orders buffer of <see cref="ForwardInto"/> and <see cref="InverseInto"/>: [mmax, nlat, 2B].</summary>
+    public static long OrdersLength(long b, int nlat, int mmax) => (long)mmax * nlat * 2 * b;
+
+    /// <summary>
+    /// <see cref="Forward"/> on raw memory: x [B, nlat, nlon] → result [lmax, mmax, 2B] (complex as re/im pairs), with
+    /// <paramref name="orders"/> (<see cref="OrdersLength"/> elements) as the Fourier orders' buffer. Elements are float64
+    /// when <paramref name="dbl"/>, else float32, as is the packed <paramref name="table"/>.
+    /// </summary>
+    public static void ForwardInto(byte* xp, long b, int nlat, int nlon, int lmax, int mmax, TriangularLegendre plan, byte* tp, bool dbl,
+        byte* op, byte* rp, PieceRunner run)
+    {
         int nfreq = nlon / 2 + 1;
         long n = 2 * b;                                                               // re/im of the B fields
+        int size = dbl ? 8 : 4;
         // Orders [m, k, b, re/im], m < mmax; orders above nlon/2 are zero.
         int nf = Math.Min(nfreq, mmax);
-        var orders = torch.empty([mmax, nlat, n], dtype: table.dtype);
-        if (nf < mmax) orders.narrow(0, nf, mmax - nf).fill_(Scalars.Of(0));
+        if (nf < mmax) Clear(op + (long)nf * nlat * n * size, (long)(mmax - nf) * nlat * n * size);
         var chunks = ShtShapes.FourierChunks(b, nlat, nlon);
-        byte* xp = (byte*)Mkl.Data(x), op = (byte*)Mkl.Data(orders);
-        int size = dbl ? 8 : 4;
         run(chunks.Length, k => chunks[k].Length, k =>
         {
             var (s, len) = chunks[k];
@@ -71,10 +89,9 @@ internal static unsafe class NativeSht
             if (dbl) ScatterOrders((System.Numerics.Complex*)sp, (System.Numerics.Complex*)op, s, len, nlat, nfreq, nf, b);
             else ScatterOrders((long*)sp, (long*)op, s, len, nlat, nfreq, nf, b);
         });
-        var result = torch.empty([lmax, mmax, n], dtype: table.dtype);
         int active = plan.ActiveOrders;
-        if (active < mmax) result.narrow(1, active, mmax - active).fill_(Scalars.Of(0));
-        byte* tp = (byte*)Mkl.Data(table), rp = (byte*)Mkl.Data(result);
+        if (active < mmax)
+            for (int l = 0; l < lmax; l++) Clear(rp + ((long)l * mmax + active) * n * size, (mmax - active) * n * size);
         double scale = 1.0 / nlon;                                                    // rfft norm "forward"
         bool small = !dbl && !MklLegendre && SmallGemm.Supported && nlat <= SmallGemm.MaxInner;   // K = nlat
         var blocks = plan.Blocks;
@@ -96,25 +113,37 @@ internal static unsafe class NativeSht
                 else Mkl.Gemm((float*)a, (int)n, (float*)bt, nlat, (float*)cc, (int)(mmax * n), (int)n, rows, nlat, (float)scale, 0f);
             }
         });
-        GC.KeepAlive(x);
-        GC.KeepAlive(orders);
-        GC.KeepAlive(table);
-        return torch.view_as_complex(result.view(lmax, mmax, b, 2));
     }
+
+    static void Clear(byte* p, long bytes) => System.Runtime.InteropServices.NativeMemory.Clear(p, (nuint)bytes);
 
     /// <summary>c[lmax, mmax, B] complex (degree-major) → f[B, nlat, nlon].</summary>
     public static Tensor Inverse(Tensor coefficients, long b, int nlat, int nlon, int lmax, int mmax, TriangularLegendre plan, Tensor table, PieceRunner run)
     {
         bool dbl = table.dtype == ScalarType.Float64;
         var c = torch.view_as_real(coefficients.contiguous()).view(lmax, mmax, 2 * b);
+        var g = torch.empty([mmax, nlat, 2 * b], dtype: table.dtype);
+        var f = torch.empty([b, nlat, nlon], dtype: table.dtype);
+        InverseInto((byte*)Mkl.Data(c), b, nlat, nlon, lmax, mmax, plan, (byte*)Mkl.Data(table), dbl, (byte*)Mkl.Data(g), (byte*)Mkl.Data(f), run);
+        GC.KeepAlive(c);
+        GC.KeepAlive(g);
+        GC.KeepAlive(table);
+        return f;
+    }
+
+    /// <summary>
+    /// <see cref="Inverse"/> on raw memory: c [lmax, mmax, 2B] (complex as re/im pairs) → f [B, nlat, nlon], with
+    /// <paramref name="gp"/> (<see cref="OrdersLength"/> elements) as the Fourier orders' buffer (see <see cref="ForwardInto"/>).
+    /// </summary>
+    public static void InverseInto(byte* cp, long b, int nlat, int nlon, int lmax, int mmax, TriangularLegendre plan, byte* tp, bool dbl,
+        byte* gp, byte* fp, PieceRunner run)
+    {
         int nfreq = nlon / 2 + 1;
         long n = 2 * b;
         int size = dbl ? 8 : 4;
         // Orders [m, k, b, re/im], zero beyond the last active order (the move into the DFT rows pads to nlon/2 + 1).
-        var g = torch.empty([mmax, nlat, n], dtype: table.dtype);
         int active = plan.ActiveOrders;
-        if (active < mmax) g.narrow(0, active, mmax - active).fill_(Scalars.Of(0));
-        byte* cp = (byte*)Mkl.Data(c), tp = (byte*)Mkl.Data(table), gp = (byte*)Mkl.Data(g);
+        if (active < mmax) Clear(gp + (long)active * nlat * n * size, (long)(mmax - active) * nlat * n * size);
         var blocks = plan.Blocks;
         bool nyquist = nlon % 2 == 0 && nlon / 2 < mmax;
         bool small = !dbl && !MklLegendre && SmallGemm.Supported && lmax <= SmallGemm.MaxInner;  // K = lmax − m
@@ -136,8 +165,6 @@ internal static unsafe class NativeSht
                 if (m == 0 || (nyquist && m == nlon / 2)) ZeroImaginary(cc, (long)nlat * b, dbl);
             }
         });
-        var f = torch.empty([b, nlat, nlon], dtype: table.dtype);
-        byte* fp = (byte*)Mkl.Data(f);
         var chunks = ShtShapes.FourierChunks(b, nlat, nlon);
         int nfi = Math.Min(nfreq, mmax);
         run(chunks.Length, k => chunks[k].Length, k =>
@@ -149,10 +176,6 @@ internal static unsafe class NativeSht
             else GatherOrders((long*)gp, (long*)sp, s, len, nlat, nfreq, nfi, b);
             Mkl.Compute(Descriptor(dbl, false, nlon, len * nlat, nlon, 1, nfreq), false, sp, fp + s * nlat * nlon * size);
         });
-        GC.KeepAlive(c);
-        GC.KeepAlive(g);
-        GC.KeepAlive(table);
-        return f;
     }
 
     static void ZeroImaginary(void* p, long count, bool dbl)

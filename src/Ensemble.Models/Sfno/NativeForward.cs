@@ -1,0 +1,222 @@
+using System.Runtime.InteropServices;
+using Ensemble.Core.Native;
+using Ensemble.Spherical;
+using Ensemble.Spherical.Native;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Ensemble.Models.Sfno;
+
+/// <summary>
+/// The float32 CPU inference forward of one member on raw memory: the same kernels and pieces as the layer-by-layer
+/// path (<see cref="PointwiseFusion"/>'s strips, <see cref="NativeSht"/>, the per-degree dhconv), called on buffers of
+/// a per-thread workspace instead of on tensors. The layer path creates ≈ 230 TorchSharp tensors per member forward
+/// (views, empties, small norm tensors), ≈ 2 ms of single-threaded bookkeeping at (b)'s size, and each intermediate is a
+/// fresh allocation; here the only tensor is the output, and the buffers are the same (cache-warm) memory every
+/// forward. Results equal the layer path's bit for bit (tested), and each member is computed alone, so a member's
+/// result does not depend on the batch it came in.
+/// </summary>
+internal static unsafe class NativeForward
+{
+    [ThreadStatic] static bool t_off;
+
+    /// <summary>Per calling thread: false sends the forward through the layer path (tests and A/B benchmarks).</summary>
+    internal static bool Enabled { get => !t_off; set => t_off = !value; }
+
+    /// <summary>Largest workspace a thread keeps (larger models take the layer path, which frees as it goes).</summary>
+    public const long MaxWorkspaceBytes = 512L << 20;
+
+    /// <summary>Whether <paramref name="x"/> (the compute-dtype input) can take this path.</summary>
+    public static bool Applies(SphericalFourierNeuralOperatorNet net, Tensor x)
+    {
+        if (!Enabled || !NativeKernels.Active || !SmallGemm.Supported || !PointwiseFusion.Strips || !SpectralConv.NativeDhconv) return false;
+        if (x.device_type != DeviceType.CPU || x.dtype != ScalarType.Float32 || torch.is_grad_enabled()) return false;
+        // One libtorch thread (inside a worker section, or a one-thread caller): the pieces run on the SFNO workers.
+        if (torch.get_num_threads() != 1) return false;
+        if (net.Precision.ParamDType != ScalarType.Float32 || net.Precision.ComputeDType != ScalarType.Float32) return false;
+        if (net.PosEmbedDirect is not null || net.PosEmbedFrequency is not null) return false;
+        if (!PointwiseKernels.Supports(net.Config.ActivationFunction)) return false;
+        foreach (var block in net.Blocks)
+        {
+            var conv = block.Filter.Filter;
+            if (conv.Diagonal || conv.Weight.dtype != ScalarType.ComplexFloat32 || !conv.Weight.is_contiguous()) return false;
+            if (conv.ForwardTransform.Table.dtype != ScalarType.Float32 || conv.InverseTransform.Table.dtype != ScalarType.Float32) return false;
+            if (conv.ForwardTransform.MMax != conv.InverseTransform.MMax || conv.ForwardTransform.LMax != conv.InverseTransform.LMax) return false;
+        }
+        return Layout.Of(net).Bytes <= MaxWorkspaceBytes;
+    }
+
+    /// <summary>The forward of x [B, C_in, H, W] (float32, contiguous), member by member; returns [B, C_out, H, W].</summary>
+    public static Tensor Run(SphericalFourierNeuralOperatorNet net, Tensor x)
+    {
+        var c = net.Config;
+        x = x.contiguous();
+        long batch = x.shape[0], p0 = (long)c.ImgShapeX * c.ImgShapeY;
+        var output = torch.empty([batch, c.NOutChannels, c.ImgShapeX, c.ImgShapeY], dtype: ScalarType.Float32);
+        var layout = Layout.Of(net);
+        float* xp = (float*)Mkl.Data(x), op = (float*)Mkl.Data(output);
+        var weights = Weights.Of(net);
+        for (long b = 0; b < batch; b++)
+            Member(net, layout, weights, xp + b * c.ModelInputChannels * p0, op + b * c.NOutChannels * p0);
+        GC.KeepAlive(x);
+        GC.KeepAlive(weights);
+        return output;
+    }
+
+    /// <summary>The weights' raw views, taken once per forward (parameters may be reloaded between forwards).</summary>
+    sealed class Weights
+    {
+        public required PointwiseFusion.EncoderDecoderWeights Encoder, Decoder;
+        public required PointwiseFusion.BlockWeights[] Blocks;
+
+        public static Weights Of(SphericalFourierNeuralOperatorNet net)
+        {
+            var c = net.Config;
+            int e = c.EmbedDim, cin = c.ModelInputChannels;
+            return new Weights
+            {
+                Encoder = PointwiseFusion.EncoderDecoderWeights.Of(net.Encoder.First, net.Encoder.Last, null, cin, 0),
+                Decoder = PointwiseFusion.EncoderDecoderWeights.Of(net.Decoder.First, net.Decoder.Last, net.ResidualTransform, e, cin),
+                Blocks = net.Blocks.Select(k => PointwiseFusion.BlockWeights.Of(k.Norm0, k.Norm1, k.Mlp, k.OuterSkip)).ToArray(),
+            };
+        }
+    }
+
+    static void Member(SphericalFourierNeuralOperatorNet net, Layout layout, Weights weights, float* input, float* output)
+    {
+        var c = net.Config;
+        string act = c.ActivationFunction;
+        int e = c.EmbedDim;
+        long p0 = (long)c.ImgShapeX * c.ImgShapeY;
+        byte* ws = Workspace.Get(layout.Bytes);
+        float* f0 = (float*)(ws + layout.Fields[0]), f1 = (float*)(ws + layout.Fields[1]), f2 = (float*)(ws + layout.Fields[2]);
+        byte* orders = ws + layout.Orders, xs = ws + layout.Coefficients, zs = ws + layout.Filtered, wl = ws + layout.DegreeWeights;
+        double* stats = (double*)(ws + layout.Stats);
+        float* affine = (float*)(ws + layout.Affine);
+        PieceRunner run = SfnoWorkers.SpectralPieces;
+
+        PointwiseFusion.EncoderDecoderInto(input, null, f0, p0, weights.Encoder, act, strips: true);
+        float* x = f0, spare0 = f1, spare1 = f2;
+        for (int i = 0; i < net.Blocks.Count; i++)
+        {
+            var conv = net.Blocks[i].Filter.Filter;
+            RealSHT fwd = conv.ForwardTransform;
+            InverseRealSHT inv = conv.InverseTransform;
+            int lmax = fwd.LMax, mmax = fwd.MMax;
+            long pOut = (long)inv.NLat * inv.NLon;
+            var ftable = fwd.Table;
+            var itable = inv.Table;
+            byte* ft = (byte*)Mkl.Data(ftable), it = (byte*)Mkl.Data(itable);
+            NativeSht.ForwardInto((byte*)x, e, fwd.NLat, fwd.NLon, lmax, mmax, fwd.Plan, ft, false, orders, xs, run);
+            // The skip path: inverse(forward(x)) on the output grid when the block changes grid, else x itself. Three
+            // field buffers: x, and two spares for the filter's output and (when it changes grid) the skip path.
+            float* residual, z, y;
+            if (conv.ScaleResidual)
+            {
+                residual = spare0;
+                z = spare1;
+                y = x;                                                               // x was consumed by the forward SHT
+                NativeSht.InverseInto(xs, e, inv.NLat, inv.NLon, lmax, mmax, inv.Plan, it, false, orders, (byte*)residual, run);
+            }
+            else
+            {
+                residual = x;
+                z = spare0;
+                y = spare1;
+            }
+            SpectralConv.DegreeGroupsInto(xs, (byte*)Mkl.Data(conv.Weight), wl, zs, lmax, mmax, 1, e, e, false, run);
+            NativeSht.InverseInto(zs, e, inv.NLat, inv.NLon, lmax, mmax, inv.Plan, it, false, orders, (byte*)z, run);
+            var w = weights.Blocks[i];
+            var shape = PointwiseFusion.BlockRestShape.Of(e, w.Hidden, pOut);
+            if (shape.Strips) PointwiseFusion.BlockRestInto(z, residual, y, shape, w, act, stats, affine);
+            else PointwiseFusion.BlockRestTiles(z, residual, y, shape, w, act, stats, affine);
+            GC.KeepAlive(ftable);
+            GC.KeepAlive(itable);
+            if (!conv.ScaleResidual)
+            {
+                spare1 = z;
+                spare0 = x;
+            }
+            x = y;
+        }
+        PointwiseFusion.EncoderDecoderInto(x, net.ResidualTransform is null ? null : input, output, p0, weights.Decoder, act, strips: true);
+        GC.KeepAlive(net);
+    }
+
+    /// <summary>Byte offsets of the workspace's buffers for a network (64-byte aligned).</summary>
+    sealed class Layout
+    {
+        public long[] Fields = new long[3];
+        public long Orders, Coefficients, Filtered, DegreeWeights, Stats, Affine, Bytes;
+
+        public static Layout Of(SphericalFourierNeuralOperatorNet net)
+        {
+            var c = net.Config;
+            long e = c.EmbedDim, field = e * (long)c.ImgShapeX * c.ImgShapeY, orders = 0, coefficients = 0, stats = 0;
+            foreach (var block in net.Blocks)
+            {
+                var conv = block.Filter.Filter;
+                RealSHT fwd = conv.ForwardTransform;
+                InverseRealSHT inv = conv.InverseTransform;
+                field = Math.Max(field, e * fwd.NLat * fwd.NLon);
+                field = Math.Max(field, e * inv.NLat * inv.NLon);
+                orders = Math.Max(orders, NativeSht.OrdersLength(e, Math.Max(fwd.NLat, inv.NLat), fwd.MMax));
+                coefficients = Math.Max(coefficients, (long)fwd.LMax * fwd.MMax * 2 * e);
+                int hidden = (int)(block.Mlp?.Fc1.weight!.shape[0] ?? e);
+                stats = Math.Max(stats, PointwiseFusion.BlockRestShape.Of((int)e, hidden, (long)inv.NLat * inv.NLon).StatsLength);
+            }
+            long lmax = net.Blocks.Count == 0 ? 0 : net.Blocks.Max(k => k.Filter.Filter.ForwardTransform.LMax);
+            var l = new Layout();
+            long at = 0;
+            long Take(long bytes)
+            {
+                long start = at;
+                at += (bytes + 63) & ~63L;
+                return start;
+            }
+            for (int i = 0; i < 3; i++) l.Fields[i] = Take(field * 4);
+            l.Orders = Take(orders * 4);
+            l.Coefficients = Take(coefficients * 4);
+            l.Filtered = Take(coefficients * 4);
+            l.DegreeWeights = Take(lmax * e * e * 8);
+            l.Stats = Take(Math.Max(1, stats) * 8);
+            l.Affine = Take(6 * e * 4);
+            l.Bytes = at;
+            return l;
+        }
+    }
+
+    /// <summary>One 64-byte aligned native buffer per thread, grown on demand and kept for the thread's life.</summary>
+    static class Workspace
+    {
+        [ThreadStatic] static Holder? t_holder;
+
+        public static byte* Get(long bytes)
+        {
+            var h = t_holder ??= new Holder();
+            if (h.Bytes < bytes)
+            {
+                h.Free();
+                h.Pointer = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
+                h.Bytes = bytes;
+            }
+            return h.Pointer;
+        }
+
+        // Frees the buffer when the thread's holder is collected (the thread ended).
+        sealed class Holder
+        {
+            public byte* Pointer;
+            public long Bytes;
+
+            public void Free()
+            {
+                if (Pointer != null) NativeMemory.AlignedFree(Pointer);
+                Pointer = null;
+                Bytes = 0;
+            }
+
+            ~Holder() => Free();
+        }
+    }
+}
