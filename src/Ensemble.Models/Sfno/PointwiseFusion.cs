@@ -351,8 +351,10 @@ public static unsafe class PointwiseFusion
     /// One member's block rest with strips on raw memory: z, r and o [E, P]; <paramref name="stats"/>
     /// (<see cref="BlockRestShape.StatsLength"/> doubles) and <paramref name="affine"/> (6·E floats) are scratch.
     /// </summary>
+    /// <remarks>With <paramref name="norm0Gathered"/>, <paramref name="stats"/> already holds norm0's per-chunk statistics of z
+    /// (<see cref="ChannelStatistics"/> over every channel).</remarks>
     internal static void BlockRestInto(float* zP, float* rP, float* oP, BlockRestShape shape, BlockWeights w, string activation,
-        double* stats, float* affine)
+        double* stats, float* affine, bool norm0Gathered = false)
     {
         int e = shape.E;
         long p = shape.P, tile = shape.Tile, chunk = shape.Chunk;
@@ -362,7 +364,8 @@ public static unsafe class PointwiseFusion
             m0 = affine;
             g0 = affine + e;
             h0 = affine + 2 * e;
-            NormAffineInto(zP, e, p, chunk, w.Gamma0, w.Beta0, w.Eps0, stats, m0, g0, h0);
+            if (norm0Gathered) AffineFromChunks(stats, 2 * e, e, p, chunk, w.Gamma0, w.Beta0, w.Eps0, m0, g0, h0);
+            else NormAffineInto(zP, e, p, chunk, w.Gamma0, w.Beta0, w.Eps0, stats, m0, g0, h0);
         }
         // With an MLP and norm1, norm1's statistics are gathered per tile while the strips are written.
         bool fusedStats = w.HasMlp && w.Norm1;
@@ -493,6 +496,22 @@ public static unsafe class PointwiseFusion
                 (stats[i * 2 * c + ch], stats[i * 2 * c + c + ch]) = PointwiseKernels.MeanAndM2(x + ch * p + s, n);
         });
         AffineFromChunks(stats, 2 * c, c, p, chunk, gamma, beta, eps, mean, scale, shift);
+    }
+
+    /// <summary>
+    /// The statistics <see cref="NormAffineInto"/> gathers, for the channels [first, first + count) only (the same sums
+    /// into the same slots: per chunk of <paramref name="chunk"/> points, c means then c sums of squared deviations), so
+    /// a producer of some channels can gather them while they are in cache.
+    /// </summary>
+    internal static void ChannelStatistics(float* x, int c, long p, long chunk, long first, long count, double* stats)
+    {
+        int chunks = (int)((p + chunk - 1) / chunk);
+        for (long ch = first; ch < first + count; ch++)
+            for (int i = 0; i < chunks; i++)
+            {
+                long s = i * chunk;
+                (stats[i * 2 * c + ch], stats[i * 2 * c + c + ch]) = PointwiseKernels.MeanAndM2(x + ch * p + s, Math.Min(chunk, p - s));
+            }
     }
 
     /// <summary>

@@ -120,7 +120,11 @@ public sealed class SpectralConv : nn.Module<Tensor, (Tensor Output, Tensor Resi
     /// with <paramref name="sp"/> (the parameter's own [e, o, lmax] memory) each piece first gathers its degrees' matrices
     /// there.
     /// </summary>
-    internal static unsafe void DegreeGroupsInto(byte* xp, byte* sp, byte* wp, byte* zp, long lmax, long mmax, long b, long e, long o, bool dbl, PieceRunner run)
+    internal static unsafe void DegreeGroupsInto(byte* xp, byte* sp, byte* wp, byte* zp, long lmax, long mmax, long b, long e, long o, bool dbl, PieceRunner run) =>
+        DegreeGroupPieces(xp, sp, wp, zp, lmax, mmax, b, e, o, dbl).Run(run);
+
+    /// <summary><see cref="DegreeGroupsInto"/> as a set of pieces (costed in flops: 8 per complex multiply-add).</summary>
+    internal static unsafe PieceSet DegreeGroupPieces(byte* xp, byte* sp, byte* wp, byte* zp, long lmax, long mmax, long b, long e, long o, bool dbl)
     {
         int size = dbl ? 16 : 8;                                                     // bytes per complex value
         // Each degree is its own gemm, so the grouping only sets the pieces: 8 groups (at most one per degree), costed by
@@ -128,11 +132,11 @@ public sealed class SpectralConv : nn.Module<Tensor, (Tensor Output, Tensor Resi
         int groups = (int)Math.Min(8, lmax);
         long size0 = (lmax + groups - 1) / groups;
         int count = (int)((lmax + size0 - 1) / size0);
-        run(count, g =>
+        return new PieceSet(count, g =>
         {
             double work = 0;
             for (long l = g * size0; l < Math.Min(lmax, (g + 1) * size0); l++) work += Math.Min(mmax, l + 1);
-            return work;
+            return work * 8.0 * b * e * o;
         }, g =>
         {
             long l0 = g * size0, n = Math.Min(size0, lmax - l0);

@@ -178,6 +178,91 @@ internal static unsafe class NativeSht
         });
     }
 
+    /// <summary>
+    /// Whether <see cref="ForwardPieces"/> and <see cref="InversePieces"/> apply: float32 Legendre products on
+    /// <see cref="SmallGemm"/> (K = nlat and lmax − m), which computes every output column on its own, so a piece may take
+    /// a range of columns and the sums stay those of <see cref="ForwardInto"/> and <see cref="InverseInto"/> bit for bit.
+    /// </summary>
+    public static bool FieldPiecesApply(int nlat, int lmax) =>
+        !MklLegendre && SmallGemm.Supported && nlat <= SmallGemm.MaxInner && lmax <= SmallGemm.MaxInner;
+
+    /// <summary>
+    /// <see cref="ForwardInto"/> (float32) as one set of pieces, one per Fourier row chunk of fields: its DFTs, the move
+    /// of its orders and the Legendre products of its columns, so the chunk's orders are still in cache when they are
+    /// summed and the transform is one hand-off instead of two. Unlike <see cref="ForwardInto"/> the coefficients with
+    /// m &gt; l and the orders m ≥ min(mmax, lmax) are left unwritten (callers read only m ≤ l).
+    /// </summary>
+    public static PieceSet ForwardPieces(float* xp, long b, int nlat, int nlon, int lmax, int mmax, TriangularLegendre plan, float* tp,
+        float* op, float* rp)
+    {
+        int nfreq = nlon / 2 + 1, nf = Math.Min(nfreq, mmax);
+        long n = 2 * b;
+        if (nf < plan.ActiveOrders) Clear((byte*)(op + (long)nf * nlat * n), (long)(plan.ActiveOrders - nf) * nlat * n * 4);
+        var chunks = ShtShapes.FourierChunks(b, nlat, nlon);
+        var blocks = plan.Blocks;
+        var scale = new GemmEpilogue { Scale = (float)(1.0 / nlon) };                // rfft norm "forward"
+        double perField = TransformFlops(nlat, nlon, lmax, plan.ActiveOrders);
+        return new PieceSet(chunks.Length, k => chunks[k].Length * perField, k =>
+        {
+            var (s, len) = chunks[k];
+            byte* sp = (byte*)ThreadScratch.Get(ThreadScratch.Sht, len * nlat * nfreq * 8);
+            Mkl.Compute(Descriptor(false, true, nlon, len * nlat, nlon, 1, nfreq), true, (byte*)(xp + s * nlat * nlon), sp);
+            ScatterOrders((long*)sp, (long*)op, s, len, nlat, nfreq, nf, b);
+            foreach (var blk in blocks)
+                for (int c = 0; c < blk.Count; c++)
+                {
+                    int m = blk.M0 + c;
+                    long t0 = blk.Offset + ((long)c * blk.L + (m - blk.M0)) * nlat;
+                    SmallGemm.Run(tp + t0, nlat, nlat, op + (long)m * nlat * n + 2 * s, n, lmax - m, (int)(2 * len),
+                        rp + ((long)m * mmax + m) * n + 2 * s, mmax * n, scale);
+                }
+        });
+    }
+
+    /// <summary>
+    /// <see cref="InverseInto"/> (float32) as one set of pieces, one per Fourier row chunk of fields: the Legendre
+    /// products of its columns, the move into DFT rows and its DFTs; then <paramref name="after"/>(first field, fields)
+    /// while the chunk's output is in cache (e.g. a norm's statistics). Reads only the coefficients with m ≤ l.
+    /// </summary>
+    public static PieceSet InversePieces(float* cp, long b, int nlat, int nlon, int lmax, int mmax, TriangularLegendre plan, float* tp,
+        float* gp, float* fp, Action<long, long>? after = null)
+    {
+        int nfreq = nlon / 2 + 1, nfi = Math.Min(nfreq, mmax), active = plan.ActiveOrders;
+        long n = 2 * b;
+        if (active < nfi) Clear((byte*)(gp + (long)active * nlat * n), (long)(nfi - active) * nlat * n * 4);
+        bool nyquist = nlon % 2 == 0 && nlon / 2 < mmax;
+        var chunks = ShtShapes.FourierChunks(b, nlat, nlon);
+        var blocks = plan.Blocks;
+        double perField = TransformFlops(nlat, nlon, lmax, active);
+        return new PieceSet(chunks.Length, k => chunks[k].Length * perField, k =>
+        {
+            var (s, len) = chunks[k];
+            foreach (var blk in blocks)
+                for (int c = 0; c < blk.Count; c++)
+                {
+                    int m = blk.M0 + c;
+                    long t0 = blk.Offset + (long)c * nlat * blk.L + (m - blk.M0);
+                    float* g = gp + (long)m * nlat * n + 2 * s;
+                    SmallGemm.Run(tp + t0, blk.L, lmax - m, cp + ((long)m * mmax + m) * n + 2 * s, mmax * n, nlat, (int)(2 * len), g, n, default);
+                    // The irfft ignores the imaginary parts of the DC and Nyquist orders (as the libtorch path zeroes them).
+                    if (m == 0 || (nyquist && m == nlon / 2))
+                        for (int k2 = 0; k2 < nlat; k2++) ZeroImaginary(g + (long)k2 * n, len, false);
+                }
+            byte* sp = (byte*)ThreadScratch.Get(ThreadScratch.Sht, len * nlat * nfreq * 8);
+            GatherOrders((long*)gp, (long*)sp, s, len, nlat, nfreq, nfi, b);
+            Mkl.Compute(Descriptor(false, false, nlon, len * nlat, nlon, 1, nfreq), false, sp, (byte*)(fp + s * nlat * nlon));
+            after?.Invoke(s, len);
+        });
+    }
+
+    /// <summary>Work of one field's transform for piece costs: the DFTs (2.5·N·log2 N per row) and the Legendre sums.</summary>
+    static double TransformFlops(int nlat, int nlon, int lmax, int active)
+    {
+        double tri = 0;
+        for (int m = 0; m < active; m++) tri += lmax - m;
+        return nlat * (2.5 * nlon * Math.Log2(Math.Max(2, nlon)) + 4 * tri);
+    }
+
     static void ZeroImaginary(void* p, long count, bool dbl)
     {
         if (dbl)

@@ -10,6 +10,21 @@ namespace Ensemble.Spherical;
 /// </summary>
 public delegate void PieceRunner(int count, Func<int, double> cost, Action<int> body);
 
+/// <summary>A set of pieces for a <see cref="PieceRunner"/>: how many, their costs and the work of each.</summary>
+public readonly record struct PieceSet(int Count, Func<int, double> Cost, Action<int> Body)
+{
+    public void Run(PieceRunner run) => run(Count, Cost, Body);
+
+    /// <summary>Two independent sets as one (one hand-off to the workers instead of two).</summary>
+    public static PieceSet Concat(PieceSet a, PieceSet b) => new(a.Count + b.Count,
+        i => i < a.Count ? a.Cost(i) : b.Cost(i - a.Count),
+        i =>
+        {
+            if (i < a.Count) a.Body(i);
+            else b.Body(i - a.Count);
+        });
+}
+
 /// <summary>Piece runners owned by this library.</summary>
 public static class PieceRunners
 {

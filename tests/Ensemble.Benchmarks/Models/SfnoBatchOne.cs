@@ -30,7 +30,7 @@ public static class SfnoBatchOne
         if (only is not null) modes = only.Select(i => modes[i]).ToArray();
         var wall = modes.Select(_ => new List<double>()).ToArray();
         var cpu = modes.Select(_ => new List<double>()).ToArray();
-        long handoffs = 0;
+        var handoffs = new long[modes.Length];
         var shared = modes.Select(_ => new List<double>()).ToArray();
         var tensors = new long[modes.Length];                                          // TorchSharp tensors the caller created per forward
         using var self = Process.GetCurrentProcess();
@@ -57,17 +57,16 @@ public static class SfnoBatchOne
                 cpu[k].Add((self.TotalProcessorTime - c0).TotalMilliseconds);
                 if (modes[k].Threads > 1)
                 {
-                    handoffs = SfnoWorkers.Handoffs - h0;
+                    handoffs[k] = SfnoWorkers.Handoffs - h0;
                     shared[k].Add((SfnoWorkers.SharedTicks - s0) * 1e3 / Stopwatch.Frequency);
                 }
             }
         Console.WriteLine($"batch 1, {c.ImgShapeX}×{c.ImgShapeY}, E {c.EmbedDim}: {reps} interleaved forwards per mode");
         for (int k = 0; k < modes.Length; k++)
             Console.WriteLine($"  {modes[k].Name,-18} wall min {wall[k].Min(),7:F1} median {Median(wall[k]),7:F1} ms   CPU min {cpu[k].Min(),7:F1} median {Median(cpu[k]),7:F1} ms   tensors {tensors[k]}");
-        Console.WriteLine($"  hand-offs per shared forward: {handoffs}");
         for (int k = 0; k < modes.Length; k++)
             if (shared[k].Count > 0)
-                Console.WriteLine($"  {modes[k].Name}: inside shared sets of pieces min {shared[k].Min():F1} median {Median(shared[k]):F1} ms (the rest: the caller alone)");
+                Console.WriteLine($"  {modes[k].Name}: {handoffs[k]} hand-offs, inside shared sets of pieces min {shared[k].Min():F1} median {Median(shared[k]):F1} ms (the rest: the caller alone)");
         return 0;
     }
 
