@@ -152,6 +152,18 @@ internal static unsafe class NativeForward
                 SpectralConv.DegreeGroupsInto(xs, weight, wl, zs, lmax, mmax, 1, e, e, false, run);
                 NativeSht.InverseInto(zs, e, inv.NLat, inv.NLon, lmax, mmax, inv.Plan, it, false, orders, (byte*)z, run);
             }
+            bool last = i == net.Blocks.Count - 1 && pOut == p0;
+            if (last && PointwiseFusion.NormSkipDecoderFits(shape, w, weights.Decoder))
+            {
+                // The last block's norm1 + skip pass and the decoder as one pass: the block's output is never written.
+                PointwiseFusion.BlockRestInto(z, residual, y, shape, w, act, stats, affine, gathered, deferNormSkip: true);
+                PointwiseFusion.NormSkipDecoderInto(residual, y, shape, w, affine, net.ResidualTransform is null ? null : input, output,
+                    weights.Decoder, act);
+                GC.KeepAlive(ftable);
+                GC.KeepAlive(itable);
+                GC.KeepAlive(net);
+                return;
+            }
             if (shape.Strips) PointwiseFusion.BlockRestInto(z, residual, y, shape, w, act, stats, affine, gathered);
             else PointwiseFusion.BlockRestTiles(z, residual, y, shape, w, act, stats, affine);
             GC.KeepAlive(ftable);

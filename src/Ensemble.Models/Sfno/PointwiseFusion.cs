@@ -353,8 +353,10 @@ public static unsafe class PointwiseFusion
     /// </summary>
     /// <remarks>With <paramref name="norm0Gathered"/>, <paramref name="stats"/> already holds norm0's per-chunk statistics of z
     /// (<see cref="ChannelStatistics"/> over every channel).</remarks>
+    /// <remarks>With <paramref name="deferNormSkip"/> (and norm1) the last pass, out = norm1(out) + skip, is left to the
+    /// caller (<see cref="NormSkipDecoderInto"/>), with norm1's (mean, scale, shift) at affine[3E..6E).</remarks>
     internal static void BlockRestInto(float* zP, float* rP, float* oP, BlockRestShape shape, BlockWeights w, string activation,
-        double* stats, float* affine, bool norm0Gathered = false)
+        double* stats, float* affine, bool norm0Gathered = false, bool deferNormSkip = false)
     {
         int e = shape.E;
         long p = shape.P, tile = shape.Tile, chunk = shape.Chunk;
@@ -377,8 +379,31 @@ public static unsafe class PointwiseFusion
         float* m1 = affine + 3 * e, g1 = affine + 4 * e, h1 = affine + 5 * e;
         if (fusedStats) AffineFromChunks(stats, 2 * e, e, p, tile, w.Gamma1, w.Beta1, w.Eps1, m1, g1, h1);
         else NormAffineInto(oP, e, p, chunk, w.Gamma1, w.Beta1, w.Eps1, stats, m1, g1, h1);
+        if (deferNormSkip) return;
         SfnoWorkers.ForSteps(p, chunk, (s, n) => PointwiseStrips.NormSkip(rP, oP, p, s, (int)n, e, m1, g1, h1, w.Skip));
     }
+
+    /// <summary>
+    /// The last block's final pass and the decoder in one: per strip, y = norm1(o) + skip(r) into an L1 strip (the same
+    /// operations as <see cref="PointwiseStrips.NormSkip"/>), then the decoder on it into <paramref name="output"/>
+    /// [out, P] (+ the big skip of <paramref name="input"/>); the block's output field is never written. norm1's affine
+    /// at affine[3E..6E) (<see cref="BlockRestInto"/> with deferNormSkip).
+    /// </summary>
+    internal static void NormSkipDecoderInto(float* rP, float* oP, BlockRestShape shape, BlockWeights w, float* affine,
+        float* input, float* output, EncoderDecoderWeights decoder, string activation)
+    {
+        int e = shape.E;
+        long p = shape.P;
+        float* m1 = affine + 3 * e, g1 = affine + 4 * e, h1 = affine + 5 * e;
+        long tile = TileFor(Math.Max(decoder.Hidden, decoder.Out), p, ScalarType.Float32);
+        var dec = new PointwiseStrips.Mlp(decoder.W1, decoder.B1, decoder.Hidden, decoder.W2, decoder.B2);
+        SfnoWorkers.ForSteps(p, tile, (s, n) => PointwiseStrips.NormSkipDecoder(rP, oP, p, s, (int)n, e, m1, g1, h1, w.Skip,
+            input, output, decoder.SkipIn, decoder.Out, activation, dec, decoder.Skip));
+    }
+
+    /// <summary>Whether <see cref="NormSkipDecoderInto"/> takes this block and decoder.</summary>
+    internal static bool NormSkipDecoderFits(BlockRestShape shape, BlockWeights w, EncoderDecoderWeights decoder) =>
+        shape.Strips && w.Norm1 && decoder.Strips && decoder.In == shape.E;
 
     /// <summary><see cref="BlockRestInto"/> with MKL tiles (layers too wide for the strips).</summary>
     internal static void BlockRestTiles(float* zP, float* rP, float* oP, BlockRestShape shape, BlockWeights w, string activation,

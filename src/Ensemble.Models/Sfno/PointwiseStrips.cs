@@ -101,6 +101,30 @@ internal static unsafe class PointwiseStrips
             new GemmEpilogue { Accumulate = true, NormMean = mean, NormScale = scale, NormShift = shift });
 
     /// <summary>
+    /// Columns [s, s + n): per strip, y = norm1(o) + wskip·r into a scratch strip (as <see cref="NormSkip"/>: o copied,
+    /// then the same product and epilogue), then out = decoder(y) (+ wbig·xs) as <see cref="EncoderDecoder"/> with y's
+    /// strip as its input.
+    /// </summary>
+    public static void NormSkipDecoder(float* r, float* o, long p, long s, int n, int e, float* mean, float* scale, float* shift,
+        float* wskip, float* xs, float* output, int cskip, int cout, string activation, Mlp decoder, float* wbig)
+    {
+        float* y = Scratch((e + decoder.Hidden) * Strip);
+        float* h = y + e * Strip;
+        var normSkip = new GemmEpilogue { Accumulate = true, NormMean = mean, NormScale = scale, NormShift = shift };
+        var hiddenEpilogue = new GemmEpilogue { Bias = decoder.B1, Activation = activation };
+        var outEpilogue = new GemmEpilogue { Bias = decoder.B2 };
+        for (long j = s; j < s + n; j += Strip)
+        {
+            int w = (int)Math.Min(Strip, s + n - j);
+            for (int c = 0; c < e; c++) new ReadOnlySpan<float>(o + c * p + j, w).CopyTo(new Span<float>(y + c * Strip, w));
+            SmallGemm.Run(wskip, e, r + j, p, null, 0, null, 0, e, w, y, Strip, normSkip);
+            SmallGemm.Run(decoder.W1, e, y, Strip, null, 0, null, 0, decoder.Hidden, w, h, Strip, hiddenEpilogue);
+            SmallGemm.Run(decoder.W2, decoder.Hidden, h, Strip, wbig, wbig is null ? 0 : cskip, xs is null ? null : xs + j, p, cout, w,
+                output + j, p, outEpilogue);
+        }
+    }
+
+    /// <summary>
     /// Columns [s, s + n) of an encoder or decoder: out = w2·act(w1·x + b1) + b2 (+ wskip·xs); x [cin, P], xs [cskip, P],
     /// out [cout, P], rows <paramref name="p"/> apart.
     /// </summary>
