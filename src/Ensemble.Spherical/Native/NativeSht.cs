@@ -31,6 +31,16 @@ internal static unsafe class NativeSht
     /// </summary>
     internal static bool MklLegendre { get => t_mklLegendre; set => t_mklLegendre = value; }
 
+    [ThreadStatic] static bool t_mklDft;
+
+    /// <summary>
+    /// The float32 DFTs go to MKL (one call per chunk of rows, plus the order moves) instead of
+    /// <see cref="VerticalRealDft"/> (read per calling thread when a transform starts; tests and A/B benchmarks).
+    /// </summary>
+    internal static bool MklDft { get => t_mklDft; set => t_mklDft = value; }
+
+    static bool Vertical(bool dbl, int nlon) => !dbl && !MklDft && VerticalRealDft.Supports(nlon);
+
     /// <summary>Whether a checked input (dtype matching the table) takes the native path: CPU, float32/float64, no gradient.</summary>
     public static bool Applies(Tensor x, Tensor table) =>
         NativeKernels.Active && x.device_type == DeviceType.CPU && table.device_type == DeviceType.CPU
@@ -78,12 +88,18 @@ internal static unsafe class NativeSht
         int nf = Math.Min(nfreq, mmax);
         if (nf < mmax) Clear(op + (long)nf * nlat * n * size, (long)(mmax - nf) * nlat * n * size);
         var chunks = ShtShapes.FourierChunks(b, nlat, nlon);
+        bool vertical = Vertical(dbl, nlon);
         run(chunks.Length, k => chunks[k].Length, k =>
         {
             var (s, len) = chunks[k];
             // The chunk's rows as one contiguous batch, then its first nf orders moved into [m, k, b] (complex values:
             // 2·size bytes). MKL's batches with the strides of [m, k, b] on the output (no move) measured 1.1–1.6× slower
             // than this (`-- sfno --dft`, docs/benchmarks.md).
+            if (vertical)
+            {
+                VerticalRealDft.Forward((float*)xp, b, nlat, nlon, s, len, nf, (float*)op);
+                return;
+            }
             byte* sp = (byte*)ThreadScratch.Get(ThreadScratch.Sht, len * nlat * nfreq * 2 * size);
             Mkl.Compute(Descriptor(dbl, true, nlon, len * nlat, nlon, 1, nfreq), true, xp + s * nlat * nlon * size, sp);
             if (dbl) ScatterOrders((System.Numerics.Complex*)sp, (System.Numerics.Complex*)op, s, len, nlat, nfreq, nf, b);
@@ -167,9 +183,15 @@ internal static unsafe class NativeSht
         });
         var chunks = ShtShapes.FourierChunks(b, nlat, nlon);
         int nfi = Math.Min(nfreq, mmax);
+        bool vertical = Vertical(dbl, nlon);
         run(chunks.Length, k => chunks[k].Length, k =>
         {
             var (s, len) = chunks[k];
+            if (vertical)
+            {
+                VerticalRealDft.Inverse((float*)gp, b, nlat, nlon, s, len, nfi, (float*)fp);
+                return;
+            }
             // The chunk's orders gathered into contiguous rows of nlon/2 + 1 (zero above mmax), one contiguous batch.
             byte* sp = (byte*)ThreadScratch.Get(ThreadScratch.Sht, len * nlat * nfreq * 2 * size);
             if (dbl) GatherOrders((System.Numerics.Complex*)gp, (System.Numerics.Complex*)sp, s, len, nlat, nfreq, nfi, b);
@@ -201,13 +223,18 @@ internal static unsafe class NativeSht
         var chunks = ShtShapes.FourierChunks(b, nlat, nlon);
         var blocks = plan.Blocks;
         var scale = new GemmEpilogue { Scale = (float)(1.0 / nlon) };                // rfft norm "forward"
+        bool vertical = Vertical(false, nlon);
         double perField = TransformFlops(nlat, nlon, lmax, plan.ActiveOrders);
         return new PieceSet(chunks.Length, k => chunks[k].Length * perField, k =>
         {
             var (s, len) = chunks[k];
-            byte* sp = (byte*)ThreadScratch.Get(ThreadScratch.Sht, len * nlat * nfreq * 8);
-            Mkl.Compute(Descriptor(false, true, nlon, len * nlat, nlon, 1, nfreq), true, (byte*)(xp + s * nlat * nlon), sp);
-            ScatterOrders((long*)sp, (long*)op, s, len, nlat, nfreq, nf, b);
+            if (vertical) VerticalRealDft.Forward(xp, b, nlat, nlon, s, len, nf, op);
+            else
+            {
+                byte* sp = (byte*)ThreadScratch.Get(ThreadScratch.Sht, len * nlat * nfreq * 8);
+                Mkl.Compute(Descriptor(false, true, nlon, len * nlat, nlon, 1, nfreq), true, (byte*)(xp + s * nlat * nlon), sp);
+                ScatterOrders((long*)sp, (long*)op, s, len, nlat, nfreq, nf, b);
+            }
             foreach (var blk in blocks)
                 for (int c = 0; c < blk.Count; c++)
                 {
@@ -231,6 +258,7 @@ internal static unsafe class NativeSht
         long n = 2 * b;
         if (active < nfi) Clear((byte*)(gp + (long)active * nlat * n), (long)(nfi - active) * nlat * n * 4);
         bool nyquist = nlon % 2 == 0 && nlon / 2 < mmax;
+        bool vertical = Vertical(false, nlon);
         var chunks = ShtShapes.FourierChunks(b, nlat, nlon);
         var blocks = plan.Blocks;
         double perField = TransformFlops(nlat, nlon, lmax, active);
@@ -248,9 +276,13 @@ internal static unsafe class NativeSht
                     if (m == 0 || (nyquist && m == nlon / 2))
                         for (int k2 = 0; k2 < nlat; k2++) ZeroImaginary(g + (long)k2 * n, len, false);
                 }
-            byte* sp = (byte*)ThreadScratch.Get(ThreadScratch.Sht, len * nlat * nfreq * 8);
-            GatherOrders((long*)gp, (long*)sp, s, len, nlat, nfreq, nfi, b);
-            Mkl.Compute(Descriptor(false, false, nlon, len * nlat, nlon, 1, nfreq), false, sp, (byte*)(fp + s * nlat * nlon));
+            if (vertical) VerticalRealDft.Inverse(gp, b, nlat, nlon, s, len, nfi, fp);
+            else
+            {
+                byte* sp = (byte*)ThreadScratch.Get(ThreadScratch.Sht, len * nlat * nfreq * 8);
+                GatherOrders((long*)gp, (long*)sp, s, len, nlat, nfreq, nfi, b);
+                Mkl.Compute(Descriptor(false, false, nlon, len * nlat, nlon, 1, nfreq), false, sp, (byte*)(fp + s * nlat * nlon));
+            }
             after?.Invoke(s, len);
         });
     }

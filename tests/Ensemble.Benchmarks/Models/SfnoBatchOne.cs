@@ -8,7 +8,7 @@ namespace Ensemble.Benchmarks.Models;
 /// <summary>
 /// A/B of one member's forward (`-- sfno --batch1 a|b [REPS] [MODES]`): the one-thread forward and the forward shared
 /// among 2 workers, and variants (the libtorch SHT, MKL tiles, MKL Legendre products, the layer path instead of the
-/// raw-memory forward), interleaved in one process so that all see the same machine; wall and process CPU per forward
+/// raw-memory forward, MKL's DFTs instead of the vertical ones), interleaved in one process so that all see the same machine; wall and process CPU per forward
 /// (min and median), TorchSharp tensors the caller created per forward, the hand-offs to the workers per shared forward
 /// and the time the caller spent inside shared sets of pieces (the rest is serial).
 /// </summary>
@@ -24,7 +24,7 @@ public static class SfnoBatchOne
         var modes = new (string Name, int Threads, bool LibTorchSht)[]
         {
             ("one thread", 1, false), ("shared, 2 workers", 2, false), ("one thread, libtorch SHT", 1, true), ("one thread, MKL tiles", 1, false), ("shared, MKL tiles", 2, false), ("one thread, MKL Legendre", 1, false),
-            ("one thread, layer path", 1, false), ("shared, layer path", 2, false),
+            ("one thread, layer path", 1, false), ("shared, layer path", 2, false), ("one thread, MKL DFT", 1, false), ("shared, MKL DFT", 2, false),
         };
         // `--batch1 a|b REPS 0,1`: only the listed modes (e.g. one mode alone under perf).
         if (only is not null) modes = only.Select(i => modes[i]).ToArray();
@@ -45,6 +45,7 @@ public static class SfnoBatchOne
                 PointwiseFusion.Strips = !modes[k].Name.Contains("MKL tiles");
                 Ensemble.Spherical.Native.NativeSht.MklLegendre = modes[k].Name.Contains("MKL Legendre");
                 NativeForward.Enabled = !modes[k].Name.Contains("layer path") && !modes[k].LibTorchSht;
+                Ensemble.Spherical.Native.NativeSht.MklDft = modes[k].Name.Contains("MKL DFT");
                 var stats = DisposeScopeManager.Statistics;
                 long created0 = stats.CreatedInScopeCount + stats.CreatedOutsideScopeCount;
                 using (modes[k].LibTorchSht ? Ensemble.Core.Native.NativeKernels.Suppress() : null)
