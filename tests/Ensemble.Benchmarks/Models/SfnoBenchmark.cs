@@ -11,7 +11,7 @@ namespace Ensemble.Benchmarks.Models;
 /// float32, 2 threads, inference mode, one fresh child process per (case, batch) so that the peak RSS (VmHWM) belongs
 /// to that case alone. Reports the median forward time per member, the analytic FLOPs per member-step (SfnoFlops)
 /// over that time, and that rate as a fraction of a float32 2048² matmul timed in the same run. Prints Markdown.
-/// Options: <c>--cases a,b</c>, <c>--batches 1,4,16</c>, <c>--reps N</c> (timed runs, default 5, after 1 warm-up),
+/// Options: <c>--cases a,b</c>, <c>--batches 1,4,16</c>, <c>--reps N</c> (timed runs, default 11, after 1 warm-up: on this shared VM single forwards swing by ±30 %, and the median of 5 moved by as much between runs),
 /// <c>--profile</c> (also print the time of each stage, in-process, via the network's activation tap);
 /// <c>--chunk N</c> (members per chunk; default: the network's automatic choice);
 /// <c>--threads N</c> (default 2; 1 gives CPU times that time-slicing on a busy machine does not inflate);
@@ -104,7 +104,7 @@ public static class SfnoBenchmark
         {
             var cases = new HashSet<string> { "a", "b" };
             int[] batches = [1, 4, 16];
-            int reps = 5;
+            int reps = 11;
             bool profile = false;
             int threads = 2;
             int chunk = 0;
