@@ -352,23 +352,16 @@ public static unsafe class PointwiseFusion
     /// (<see cref="BlockRestShape.StatsLength"/> doubles) and <paramref name="affine"/> (6·E floats) are scratch.
     /// </summary>
     /// <remarks>With <paramref name="norm0Gathered"/>, <paramref name="stats"/> already holds norm0's per-chunk statistics of z
-    /// (<see cref="ChannelStatistics"/> over every channel).</remarks>
-    /// <remarks>With <paramref name="deferNormSkip"/> (and norm1) the last pass, out = norm1(out) + skip, is left to the
-    /// caller (<see cref="NormSkipDecoderInto"/>), with norm1's (mean, scale, shift) at affine[3E..6E).</remarks>
+    /// (<see cref="ChannelStatistics"/> over every channel). With <paramref name="deferNormSkip"/> (and norm1) the last
+    /// pass, out = norm1(out) + skip, is left to the caller (<see cref="NormSkipDecoderInto"/>), with norm1's (mean,
+    /// scale, shift) at affine[3E..6E).</remarks>
     internal static void BlockRestInto(float* zP, float* rP, float* oP, BlockRestShape shape, BlockWeights w, string activation,
         double* stats, float* affine, bool norm0Gathered = false, bool deferNormSkip = false)
     {
         int e = shape.E;
         long p = shape.P, tile = shape.Tile, chunk = shape.Chunk;
-        float* m0 = null, g0 = null, h0 = null;
-        if (w.Norm0)
-        {
-            m0 = affine;
-            g0 = affine + e;
-            h0 = affine + 2 * e;
-            if (norm0Gathered) AffineFromChunks(stats, 2 * e, e, p, chunk, w.Gamma0, w.Beta0, w.Eps0, m0, g0, h0);
-            else NormAffineInto(zP, e, p, chunk, w.Gamma0, w.Beta0, w.Eps0, stats, m0, g0, h0);
-        }
+        Norm0Affine(zP, shape, w, stats, affine, norm0Gathered);
+        float* m0 = w.Norm0 ? affine : null, g0 = w.Norm0 ? affine + e : null, h0 = w.Norm0 ? affine + 2 * e : null;
         // With an MLP and norm1, norm1's statistics are gathered per tile while the strips are written.
         bool fusedStats = w.HasMlp && w.Norm1;
         var mlp = w.Mlp;
@@ -405,20 +398,24 @@ public static unsafe class PointwiseFusion
     internal static bool NormSkipDecoderFits(BlockRestShape shape, BlockWeights w, EncoderDecoderWeights decoder) =>
         shape.Strips && w.Norm1 && decoder.Strips && decoder.In == shape.E;
 
+    /// <summary>norm0's (mean, scale, shift) of z into affine[0..3E) (nothing without norm0), from the statistics already
+    /// in <paramref name="stats"/> when <paramref name="gathered"/>.</summary>
+    static void Norm0Affine(float* zP, BlockRestShape shape, BlockWeights w, double* stats, float* affine, bool gathered)
+    {
+        if (!w.Norm0) return;
+        int e = shape.E;
+        if (gathered) AffineFromChunks(stats, 2 * e, e, shape.P, shape.Chunk, w.Gamma0, w.Beta0, w.Eps0, affine, affine + e, affine + 2 * e);
+        else NormAffineInto(zP, e, shape.P, shape.Chunk, w.Gamma0, w.Beta0, w.Eps0, stats, affine, affine + e, affine + 2 * e);
+    }
+
     /// <summary><see cref="BlockRestInto"/> with MKL tiles (layers too wide for the strips).</summary>
     internal static void BlockRestTiles(float* zP, float* rP, float* oP, BlockRestShape shape, BlockWeights w, string activation,
         double* stats, float* affine)
     {
         int e = shape.E, hidden = shape.Hidden;
         long p = shape.P, tile = shape.Tile, chunk = shape.Chunk;
-        float* m0 = null, g0 = null, h0 = null;
-        if (w.Norm0)
-        {
-            m0 = affine;
-            g0 = affine + e;
-            h0 = affine + 2 * e;
-            NormAffineInto(zP, e, p, chunk, w.Gamma0, w.Beta0, w.Eps0, stats, m0, g0, h0);
-        }
+        Norm0Affine(zP, shape, w, stats, affine, gathered: false);
+        float* m0 = w.Norm0 ? affine : null, g0 = w.Norm0 ? affine + e : null, h0 = w.Norm0 ? affine + 2 * e : null;
         SfnoWorkers.ForSteps(p, tile, (s, n) =>
         {
             int nn = (int)n;

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 using Ensemble.Core;
 using Ensemble.Core.Native;
@@ -173,30 +172,12 @@ public sealed class SpectralConv : nn.Module<Tensor, (Tensor Output, Tensor Resi
         long r = 0, l1 = l0 + n - (n % 4);
         for (; r + 4 <= rows; r += 4)
         {
-            for (long l = l0; l < l1; l += 4) Transpose4(src + r * lmax + l, lmax, dst + l * rows + r, rows);
+            for (long l = l0; l < l1; l += 4) RegisterTranspose.Transpose4(src + r * lmax + l, lmax, dst + l * rows + r, rows);
             for (long l = l1; l < l0 + n; l++)
                 for (long q = 0; q < 4; q++) dst[l * rows + r + q] = src[(r + q) * lmax + l];
         }
         for (; r < rows; r++)
             for (long l = l0; l < l0 + n; l++) dst[l * rows + r] = src[r * lmax + l];
-    }
-
-    /// <summary>dst[p·dstStride + q] = src[q·srcStride + p] for p, q &lt; 4 (64-bit elements).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static unsafe void Transpose4(double* src, long srcStride, double* dst, long dstStride)
-    {
-        var r0 = Avx.LoadVector256(src);
-        var r1 = Avx.LoadVector256(src + srcStride);
-        var r2 = Avx.LoadVector256(src + 2 * srcStride);
-        var r3 = Avx.LoadVector256(src + 3 * srcStride);
-        var t0 = Avx.UnpackLow(r0, r1);
-        var t1 = Avx.UnpackHigh(r0, r1);
-        var t2 = Avx.UnpackLow(r2, r3);
-        var t3 = Avx.UnpackHigh(r2, r3);
-        Avx.Store(dst, Avx.Permute2x128(t0, t2, 0x20));
-        Avx.Store(dst + dstStride, Avx.Permute2x128(t1, t3, 0x20));
-        Avx.Store(dst + 2 * dstStride, Avx.Permute2x128(t0, t2, 0x31));
-        Avx.Store(dst + 3 * dstStride, Avx.Permute2x128(t1, t3, 0x31));
     }
 
     /// <summary>dst[l, r] = src[r, l] for r &lt; rows and the degrees l0 ≤ l &lt; l0 + n (complex elements T).</summary>

@@ -335,8 +335,8 @@ internal static unsafe class NativeSht
                     double* o = (double*)(orders + k * b + s + j);
                     int m = 0;
                     for (; m + 4 <= nf; m += 4)
-                        if (toOrders) Transpose4(r + m, rs, o + m * step, step);
-                        else Transpose4(o + m * step, step, r + m, rs);
+                        if (toOrders) RegisterTranspose.Transpose4(r + m, rs, o + m * step, step);
+                        else RegisterTranspose.Transpose4(o + m * step, step, r + m, rs);
                     for (; m < nf; m++)
                         for (int q = 0; q < 4; q++)
                             if (toOrders) o[m * step + q] = r[q * rs + m];
@@ -353,23 +353,5 @@ internal static unsafe class NativeSht
             if (!toOrders)
                 for (long f = 0; f < len; f++) new Span<T>(rows + (f * nlat + k) * nfreq + nf, nfreq - nf).Clear();
         }
-    }
-
-    /// <summary>dst[p·dstStride + q] = src[q·srcStride + p] for p, q &lt; 4 (64-bit elements: one complex64 each).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Transpose4(double* src, long srcStride, double* dst, long dstStride)
-    {
-        var r0 = Avx.LoadVector256(src);
-        var r1 = Avx.LoadVector256(src + srcStride);
-        var r2 = Avx.LoadVector256(src + 2 * srcStride);
-        var r3 = Avx.LoadVector256(src + 3 * srcStride);
-        var t0 = Avx.UnpackLow(r0, r1);
-        var t1 = Avx.UnpackHigh(r0, r1);
-        var t2 = Avx.UnpackLow(r2, r3);
-        var t3 = Avx.UnpackHigh(r2, r3);
-        Avx.Store(dst, Avx.Permute2x128(t0, t2, 0x20));
-        Avx.Store(dst + dstStride, Avx.Permute2x128(t1, t3, 0x20));
-        Avx.Store(dst + 2 * dstStride, Avx.Permute2x128(t0, t2, 0x31));
-        Avx.Store(dst + 3 * dstStride, Avx.Permute2x128(t1, t3, 0x31));
     }
 }

@@ -30,11 +30,7 @@ internal static unsafe class VerticalRealDft
     /// </summary>
     public static void Forward(float* x, long b, int nlat, int nlon, long s, long len, int nf, float* orders)
     {
-        var plan = Plan.For(nlon);
-        int nv = nlon;                                                                // vectors per complex buffer: M complex = N
-        var buffer = (Vector256<float>*)ThreadScratch.Get(ThreadScratch.Sht, (2L * nv + 4) * 32 + 64 * Lanes);
-        Vector256<float>* a = buffer, t = buffer + nv;                                // t: N + 2 vectors (the orders in the inverse)
-        float* tail = (float*)(buffer + 2 * nv + 4);
+        var plan = Scratch(nlon, out var a, out var t, out float* tail);
         for (long j = 0; j < len; j += Lanes)
         {
             int lanes = (int)Math.Min(Lanes, len - j);
@@ -56,11 +52,7 @@ internal static unsafe class VerticalRealDft
     /// </summary>
     public static void Inverse(float* orders, long b, int nlat, int nlon, long s, long len, int nf, float* f)
     {
-        var plan = Plan.For(nlon);
-        int nv = nlon;
-        var buffer = (Vector256<float>*)ThreadScratch.Get(ThreadScratch.Sht, (2L * nv + 4) * 32 + 64 * Lanes);
-        Vector256<float>* a = buffer, t = buffer + nv;                                // t: N + 2 vectors (the orders in the inverse)
-        float* tail = (float*)(buffer + 2 * nv + 4);
+        var plan = Scratch(nlon, out var a, out var t, out float* tail);
         for (long j = 0; j < len; j += Lanes)
         {
             int lanes = (int)Math.Min(Lanes, len - j);
@@ -77,13 +69,26 @@ internal static unsafe class VerticalRealDft
         }
     }
 
+    /// <summary>
+    /// The plan for length <paramref name="nlon"/> and this thread's buffers: a (N vectors: M complex), t (N + 4: the
+    /// transform's other buffer, and the inverse's split orders, up to M + 1 complex) and a 16-float tail.
+    /// </summary>
+    static Plan Scratch(int nlon, out Vector256<float>* a, out Vector256<float>* t, out float* tail)
+    {
+        var buffer = (Vector256<float>*)ThreadScratch.Get(ThreadScratch.Sht, (2L * nlon + 4) * 32 + 64 * Lanes);
+        a = buffer;
+        t = buffer + nlon;
+        tail = (float*)(buffer + 2 * nlon + 4);
+        return Plan.For(nlon);
+    }
+
     /// <summary>v[n] lane q = row q's element n (rows <paramref name="stride"/> apart; missing lanes zero).</summary>
     static void LoadRows(float* row0, long stride, int lanes, int n, Vector256<float>* v)
     {
         int c = 0;
         if (lanes == Lanes)
             for (; c + Lanes <= n; c += Lanes)
-                Transpose8(row0 + c, stride, (float*)(v + c), Lanes);
+                RegisterTranspose.Transpose8(row0 + c, stride, (float*)(v + c), Lanes);
         for (; c < n; c++)
         {
             var e = Vector256<float>.Zero;
@@ -101,52 +106,13 @@ internal static unsafe class VerticalRealDft
         int c = 0, flip = swapPairs ? 1 : 0;
         if (lanes == Lanes)
             for (; c + Lanes <= n; c += Lanes)
-                Transpose8((float*)(v + c), Lanes, row0 + c, stride, flip);
+                RegisterTranspose.Transpose8((float*)(v + c), Lanes, row0 + c, stride, flip);
         var t = stackalloc float[Lanes];
         for (; c < n; c++)
         {
             Vector256.Store(v[c ^ flip], t);
             for (int q = 0; q < lanes; q++) row0[q * stride + c] = t[q];
         }
-    }
-
-    /// <summary>dst[p·dstStride + q] = src[q·srcStride + p] for p, q &lt; 8 (an 8×8 float transpose in registers).</summary>
-    /// <remarks>With <paramref name="flip"/> = 1 the source rows are taken in swapped pairs (row q ^ 1).</remarks>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Transpose8(float* src, long srcStride, float* dst, long dstStride, int flip = 0)
-    {
-        var r0 = Avx.LoadVector256(src + flip * srcStride);
-        var r1 = Avx.LoadVector256(src + (1 ^ flip) * srcStride);
-        var r2 = Avx.LoadVector256(src + (2 ^ flip) * srcStride);
-        var r3 = Avx.LoadVector256(src + (3 ^ flip) * srcStride);
-        var r4 = Avx.LoadVector256(src + (4 ^ flip) * srcStride);
-        var r5 = Avx.LoadVector256(src + (5 ^ flip) * srcStride);
-        var r6 = Avx.LoadVector256(src + (6 ^ flip) * srcStride);
-        var r7 = Avx.LoadVector256(src + (7 ^ flip) * srcStride);
-        var t0 = Avx.UnpackLow(r0, r1);
-        var t1 = Avx.UnpackHigh(r0, r1);
-        var t2 = Avx.UnpackLow(r2, r3);
-        var t3 = Avx.UnpackHigh(r2, r3);
-        var t4 = Avx.UnpackLow(r4, r5);
-        var t5 = Avx.UnpackHigh(r4, r5);
-        var t6 = Avx.UnpackLow(r6, r7);
-        var t7 = Avx.UnpackHigh(r6, r7);
-        var u0 = Avx.Shuffle(t0, t2, 0x44);
-        var u1 = Avx.Shuffle(t0, t2, 0xEE);
-        var u2 = Avx.Shuffle(t1, t3, 0x44);
-        var u3 = Avx.Shuffle(t1, t3, 0xEE);
-        var u4 = Avx.Shuffle(t4, t6, 0x44);
-        var u5 = Avx.Shuffle(t4, t6, 0xEE);
-        var u6 = Avx.Shuffle(t5, t7, 0x44);
-        var u7 = Avx.Shuffle(t5, t7, 0xEE);
-        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
-        Avx.Store(dst + dstStride, Avx.Permute2x128(u1, u5, 0x20));
-        Avx.Store(dst + 2 * dstStride, Avx.Permute2x128(u2, u6, 0x20));
-        Avx.Store(dst + 3 * dstStride, Avx.Permute2x128(u3, u7, 0x20));
-        Avx.Store(dst + 4 * dstStride, Avx.Permute2x128(u0, u4, 0x31));
-        Avx.Store(dst + 5 * dstStride, Avx.Permute2x128(u1, u5, 0x31));
-        Avx.Store(dst + 6 * dstStride, Avx.Permute2x128(u2, u6, 0x31));
-        Avx.Store(dst + 7 * dstStride, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     /// <summary>The radices and twiddles of one length N (shared by all threads once built).</summary>
