@@ -27,12 +27,17 @@ internal static unsafe class NativeForward
     public const long MaxWorkspaceBytes = 512L << 20;
 
     /// <summary>Whether <paramref name="x"/> (the compute-dtype input) can take this path.</summary>
-    public static bool Applies(SphericalFourierNeuralOperatorNet net, Tensor x)
+    public static bool Applies(SphericalFourierNeuralOperatorNet net, Tensor x) =>
+        x.device_type == DeviceType.CPU && x.dtype == ScalarType.Float32 && AppliesTo(net);
+
+    /// <summary>Whether the network's CPU float32 inputs take this path now (grad mode, thread count, switches, model).</summary>
+    public static bool AppliesTo(SphericalFourierNeuralOperatorNet net)
     {
         if (!Enabled || !NativeKernels.Active || !SmallGemm.Supported || !PointwiseFusion.Strips || !SpectralConv.NativeDhconv) return false;
-        if (x.device_type != DeviceType.CPU || x.dtype != ScalarType.Float32 || torch.is_grad_enabled()) return false;
+        if (torch.is_grad_enabled()) return false;
         // One libtorch thread (inside a worker section, or a one-thread caller): the pieces run on the SFNO workers.
         if (torch.get_num_threads() != 1) return false;
+        if (net.Encoder.First.weight!.device_type != DeviceType.CPU) return false;
         if (net.Precision.ParamDType != ScalarType.Float32 || net.Precision.ComputeDType != ScalarType.Float32) return false;
         if (net.PosEmbedDirect is not null || net.PosEmbedFrequency is not null) return false;
         if (!PointwiseKernels.Supports(net.Config.ActivationFunction)) return false;
@@ -46,8 +51,12 @@ internal static unsafe class NativeForward
         return Layout.Of(net).Bytes <= MaxWorkspaceBytes;
     }
 
-    /// <summary>The forward of x [B, C_in, H, W] (float32, contiguous), member by member; returns [B, C_out, H, W].</summary>
-    public static Tensor Run(SphericalFourierNeuralOperatorNet net, Tensor x)
+    /// <summary>
+    /// The forward of x [B, C_in, H, W] (float32, contiguous), member by member; returns [B, C_out, H, W].
+    /// <paramref name="prepared"/>: the dhconv weights already gathered for this forward call (else, for several
+    /// members, gathered here once).
+    /// </summary>
+    public static Tensor Run(SphericalFourierNeuralOperatorNet net, Tensor x, Prepared? prepared = null)
     {
         var c = net.Config;
         x = x.contiguous();
@@ -56,11 +65,51 @@ internal static unsafe class NativeForward
         var layout = Layout.Of(net);
         float* xp = (float*)Mkl.Data(x), op = (float*)Mkl.Data(output);
         var weights = Weights.Of(net);
+        using var own = prepared is null && batch > 1 ? Prepare(net) : null;
         for (long b = 0; b < batch; b++)
-            Member(net, layout, weights, xp + b * c.ModelInputChannels * p0, op + b * c.NOutChannels * p0);
+            Member(net, layout, weights, prepared ?? own, xp + b * c.ModelInputChannels * p0, op + b * c.NOutChannels * p0);
         GC.KeepAlive(x);
         GC.KeepAlive(weights);
         return output;
+    }
+
+    /// <summary>
+    /// The dhconv weights of every block in the degree-major layout the per-degree gemms read ([lmax, E_in, E_out]),
+    /// gathered once for one forward call (valid while the weights do not change, i.e. for that call); a member's
+    /// forward otherwise gathers them in its own pieces (the same bytes).
+    /// </summary>
+    public sealed class Prepared : IDisposable
+    {
+        readonly byte*[] _blocks;
+
+        internal Prepared(byte*[] blocks) => _blocks = blocks;
+
+        public byte* Block(int i) => _blocks[i];
+
+        public void Dispose()
+        {
+            for (int i = 0; i < _blocks.Length; i++)
+            {
+                if (_blocks[i] != null) NativeMemory.AlignedFree(_blocks[i]);
+                _blocks[i] = null;
+            }
+        }
+    }
+
+    public static Prepared Prepare(SphericalFourierNeuralOperatorNet net)
+    {
+        int e = net.Config.EmbedDim;
+        var blocks = new byte*[net.Blocks.Count];
+        var prepared = new Prepared(blocks);
+        for (int i = 0; i < blocks.Length; i++)
+        {
+            var conv = net.Blocks[i].Filter.Filter;
+            int lmax = conv.ForwardTransform.LMax;
+            blocks[i] = (byte*)NativeMemory.AlignedAlloc((nuint)((long)lmax * e * e * 8), 64);
+            SpectralConv.GatherWeights((byte*)Mkl.Data(conv.Weight), blocks[i], lmax, e, e);
+        }
+        GC.KeepAlive(net);
+        return prepared;
     }
 
     /// <summary>The weights' raw views, taken once per forward (parameters may be reloaded between forwards).</summary>
@@ -82,7 +131,7 @@ internal static unsafe class NativeForward
         }
     }
 
-    static void Member(SphericalFourierNeuralOperatorNet net, Layout layout, Weights weights, float* input, float* output)
+    static void Member(SphericalFourierNeuralOperatorNet net, Layout layout, Weights weights, Prepared? prepared, float* input, float* output)
     {
         var c = net.Config;
         string act = c.ActivationFunction;
@@ -124,7 +173,8 @@ internal static unsafe class NativeForward
                 z = spare0;
                 y = spare1;
             }
-            byte* weight = (byte*)Mkl.Data(conv.Weight);
+            // The parameter's own [E_in, E_out, lmax] memory, gathered by the dhconv's pieces into wl, or the gathered copy.
+            byte* weight = prepared is null ? (byte*)Mkl.Data(conv.Weight) : null, degreeWeights = prepared is null ? wl : prepared.Block(i);
             bool gathered = false;
             if (NativeSht.FieldPiecesApply(fwd.NLat, lmax) && NativeSht.FieldPiecesApply(inv.NLat, lmax))
             {
@@ -132,7 +182,7 @@ internal static unsafe class NativeForward
                 // back); the skip path's inverse and the dhconv are independent and share one set; norm0's statistics
                 // are gathered by the inverse's pieces. Five hand-offs per block instead of eight to ten.
                 NativeSht.ForwardPieces(x, e, fwd.NLat, fwd.NLon, lmax, mmax, fwd.Plan, (float*)ft, (float*)orders, (float*)xs).Run(run);
-                var dhconv = SpectralConv.DegreeGroupPieces(xs, weight, wl, zs, lmax, mmax, 1, e, e, false);
+                var dhconv = SpectralConv.DegreeGroupPieces(xs, weight, degreeWeights, zs, lmax, mmax, 1, e, e, false);
                 if (conv.ScaleResidual)
                     PieceSet.Concat(dhconv, NativeSht.InversePieces((float*)xs, e, inv.NLat, inv.NLon, lmax, mmax, inv.Plan, (float*)it,
                         (float*)orders, residual)).Run(run);
@@ -149,7 +199,7 @@ internal static unsafe class NativeForward
                 NativeSht.ForwardInto((byte*)x, e, fwd.NLat, fwd.NLon, lmax, mmax, fwd.Plan, ft, false, orders, xs, run);
                 if (conv.ScaleResidual)
                     NativeSht.InverseInto(xs, e, inv.NLat, inv.NLon, lmax, mmax, inv.Plan, it, false, orders, (byte*)residual, run);
-                SpectralConv.DegreeGroupsInto(xs, weight, wl, zs, lmax, mmax, 1, e, e, false, run);
+                SpectralConv.DegreeGroupsInto(xs, weight, degreeWeights, zs, lmax, mmax, 1, e, e, false, run);
                 NativeSht.InverseInto(zs, e, inv.NLat, inv.NLon, lmax, mmax, inv.Plan, it, false, orders, (byte*)z, run);
             }
             bool last = i == net.Blocks.Count - 1 && pOut == p0;

@@ -158,6 +158,10 @@ public sealed class SpectralConv : nn.Module<Tensor, (Tensor Output, Tensor Resi
         });
     }
 
+    /// <summary>A complex64 dhconv weight [E_in, E_out, lmax] → [lmax, E_in, E_out] (every degree; see <see cref="DegreeGroupsInto"/>).</summary>
+    internal static unsafe void GatherWeights(byte* source, byte* destination, int lmax, int e, int o) =>
+        GatherDegrees64((double*)source, (double*)destination, (long)e * o, lmax, 0, lmax);
+
     /// <summary>
     /// <see cref="GatherDegrees{T}"/> for 8-byte elements (complex64) in 4×4 register transposes: the scalar form wrote
     /// each element to its own cache line (rows·8 bytes apart) and took ≈ 3 % of (b)'s forward.

@@ -163,7 +163,9 @@ public sealed class SphericalFourierNeuralOperatorNet : nn.Module<Tensor, Tensor
         {
             // One member per piece: a member's result is then the one-thread forward of that member alone, whatever the
             // batch (batch-size-dependent kernels made members forwarded together round differently).
-            SfnoWorkers.ForEach((int)batch, null, m => outputs[m] = ForwardBatch(x.narrow(0, m, 1), null).DetachFromDisposeScope());
+            // The dhconv weights in the native forward's degree-major layout once for all members (else each gathers them).
+            using var prepared = NativeForward.AppliesTo(this) ? NativeForward.Prepare(this) : null;
+            SfnoWorkers.ForEach((int)batch, null, m => outputs[m] = ForwardBatch(x.narrow(0, m, 1), null, prepared).DetachFromDisposeScope());
             return torch.cat(outputs!, 0);
         }
         finally
@@ -203,12 +205,12 @@ public sealed class SphericalFourierNeuralOperatorNet : nn.Module<Tensor, Tensor
         return Math.Max(1, ChunkBytes / MemberActivationBytes());
     }
 
-    Tensor ForwardBatch(Tensor x, Action<string, Tensor>? tap)
+    Tensor ForwardBatch(Tensor x, Action<string, Tensor>? tap, NativeForward.Prepared? prepared = null)
     {
         using var scope = torch.NewDisposeScope();
         var compute = Precision.ComputeDType;
         var xc = x.to(compute);
-        if (tap is null && NativeForward.Applies(this, xc)) return NativeForward.Run(this, xc).to(Precision.ParamDType).MoveToOuterDisposeScope();
+        if (tap is null && NativeForward.Applies(this, xc)) return NativeForward.Run(this, xc, prepared).to(Precision.ParamDType).MoveToOuterDisposeScope();
         var y = _p.Encoder.forward(xc);
         tap?.Invoke("encoder", y);
         // add(…, cached alpha), not +: this runs on the SFNO workers (see Ensemble.Core.Scalars).
