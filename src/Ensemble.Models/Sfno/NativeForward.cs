@@ -96,9 +96,15 @@ internal static unsafe class NativeForward
         }
     }
 
-    public static Prepared Prepare(SphericalFourierNeuralOperatorNet net)
+    /// <summary>Largest gathered copy of the dhconv weights kept for one forward call (larger: each member gathers its own).</summary>
+    public const long MaxPreparedBytes = 64L << 20;
+
+    /// <summary>The gathered dhconv weights for one forward call, or null when they would exceed <see cref="MaxPreparedBytes"/>.</summary>
+    public static Prepared? Prepare(SphericalFourierNeuralOperatorNet net)
     {
         int e = net.Config.EmbedDim;
+        long bytes = net.Blocks.Sum(k => (long)k.Filter.Filter.ForwardTransform.LMax * e * e * 8);
+        if (bytes > MaxPreparedBytes) return null;
         var blocks = new byte*[net.Blocks.Count];
         var prepared = new Prepared(blocks);
         for (int i = 0; i < blocks.Length; i++)
