@@ -9,10 +9,12 @@ namespace Ensemble.Spherical.Native;
 
 /// <summary>
 /// The degree-major scalar SHT pair (<see cref="RealSHT.ForwardDegreeMajor"/>, <see cref="InverseRealSHT.InverseDegreeMajor"/>)
-/// on CPU with one move of the Fourier orders per direction: the FFTs are contiguous MKL DFTI batches, each chunk's
-/// orders m &lt; mmax are moved between its rows and the [m, k, b] layout the Legendre step reads (an L1-friendly loop),
-/// and the Legendre step is one BLAS gemm per order m whose leading dimensions address the degree-major coefficients in
-/// place, over the degrees l ≥ m only. The libtorch path (rfft, permuting copies, bmm per order block, copies into
+/// on CPU: float32 DFTs eight rows at a time straight to and from the [m, k, b] order layout the Legendre step reads
+/// (<see cref="VerticalRealDft"/>; other lengths and float64: contiguous MKL DFTI batches and one move of each chunk's
+/// orders m &lt; mmax, an L1-friendly loop), and the Legendre step one product per order m (<see cref="SmallGemm"/> or
+/// BLAS) whose leading dimensions address the degree-major coefficients in place, over the degrees l ≥ m only.
+/// <see cref="ForwardPieces"/> and <see cref="InversePieces"/> run each Fourier chunk's DFTs and Legendre sums as one
+/// piece (the raw-memory SFNO forward). The libtorch path (rfft, permuting copies, bmm per order block, copies into
 /// strided slots, irfft with its own padding copy and a copy of each chunk's output) computes the same sums, with
 /// about three times the memory traffic. Pieces are those of the libtorch path (Fourier row chunks, Legendre order
 /// blocks), so results do not depend on who runs them.
